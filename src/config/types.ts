@@ -1,0 +1,70 @@
+/**
+ * The validated shape of everything mcpgate is told: CLI flags and the config file, merged.
+ * Produced once by `src/config/`, read by every other part; never mutated after start-up.
+ *
+ * @module
+ */
+
+/** How mcpgate reaches an upstream MCP server. */
+export type UpstreamTransportKind =
+  | 'stdio'
+  /** Legacy HTTP+SSE (protocol 2024-11-05). */
+  | 'sse'
+  /** Streamable HTTP, either protocol era (sessions up to 2025-11-25, or stateless 2026-07-28). */
+  | 'streamable-http'
+  /** A URL with no declared type: try streamable HTTP, fall back to SSE as the spec describes. */
+  | 'http-auto';
+
+/** Settings shared by every upstream, whatever its transport. */
+interface UpstreamConfigBase {
+  /** The key under `mcpServers` (or `--name`-independent `default` in single-server mode). */
+  name: string;
+  /** Per-call timeout in milliseconds; the upstream request is cancelled when it fires. */
+  timeoutMs: number;
+  /** Tools hidden from the catalog and refused on call. */
+  disabledTools: string[];
+  /** When set, only these tools are in the catalog. */
+  enabledTools: string[] | undefined;
+}
+
+export interface StdioUpstreamConfig extends UpstreamConfigBase {
+  transport: 'stdio';
+  command: string;
+  args: string[];
+  /** Added to the child's environment (over the minimal default, or the whole one with `passEnvironment`). */
+  env: Record<string, string>;
+  cwd: string | undefined;
+  /** Give the child the gateway's whole environment instead of the minimal default. */
+  passEnvironment: boolean;
+}
+
+export interface HttpUpstreamConfig extends UpstreamConfigBase {
+  transport: 'sse' | 'streamable-http' | 'http-auto';
+  url: string;
+  /** Static headers sent with every request to the upstream. */
+  headers: Record<string, string>;
+}
+
+export type UpstreamConfig = StdioUpstreamConfig | HttpUpstreamConfig;
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** The whole gateway configuration. */
+export interface GatewayConfig {
+  /**
+   * `single`: one server given on the command line (`mcpgate -- cmd`), routes at the root.
+   * `multi`: servers from a config file, routes under `/{server}`.
+   */
+  mode: 'single' | 'multi';
+  /** Enabled upstreams, in config-file order. Servers with `"disabled": true` are not here. */
+  upstreams: UpstreamConfig[];
+  /** Names of servers present in the config file but disabled. */
+  disabledUpstreams: string[];
+  /** Absolute path of the config file, when there is one. */
+  configPath: string | undefined;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  /** OpenAPI document metadata (`--name`, `--description`, `--version`). */
+  info: { title: string; description: string; version: string };
+}

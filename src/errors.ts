@@ -1,0 +1,67 @@
+/**
+ * The one error type of mcpgate. Every failure the gateway reports carries a string `code`;
+ * one table maps each code to the HTTP status a frontend answers with, so the mapping lives in
+ * a single place rather than in each route.
+ *
+ * @module
+ */
+
+export const errorStatus = {
+  /** The config file or the command line is invalid. Not an HTTP error; the CLI exits with 2. */
+  CONFIG_INVALID: 500,
+  /** A feature that is parsed and documented but not built yet. */
+  NOT_SUPPORTED: 501,
+  /** The upstream is starting, restarting or down; the caller may retry later. */
+  UPSTREAM_UNAVAILABLE: 503,
+  /** The upstream closed the connection (a child died) while the call was in flight. */
+  UPSTREAM_CLOSED: 502,
+  /** The call outlived the server's `timeout`; the upstream request was cancelled. */
+  UPSTREAM_TIMEOUT: 504,
+  /** The upstream answered with a JSON-RPC error. */
+  UPSTREAM_ERROR: 502,
+  /** The caller went away (or aborted) before the upstream answered. */
+  CALL_ABORTED: 499,
+  /** No upstream of that name. */
+  UNKNOWN_UPSTREAM: 404,
+  /** The tool is not in the upstream's catalog (or is filtered out by disabledTools/enabledTools). */
+  UNKNOWN_TOOL: 404,
+} as const;
+
+export type GatewayErrorCode = keyof typeof errorStatus;
+
+export interface GatewayErrorOptions {
+  cause?: unknown;
+  /** Extra facts for the caller, e.g. the JSON-RPC error's `code` and `data`. */
+  details?: Record<string, unknown>;
+  /** Seconds after which a retry may succeed (sent as `Retry-After`). */
+  retryAfterSeconds?: number;
+}
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: GatewayErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  /** The HTTP status a frontend answers with for this error. */
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export function isGatewayError(error: unknown, code?: GatewayErrorCode): error is GatewayError {
+  return error instanceof GatewayError && (code === undefined || error.code === code);
+}
+
+/** A readable one-line message for anything thrown. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
