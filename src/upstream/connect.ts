@@ -1,0 +1,132 @@
+/**
+ * Opens one MCP client connection to an upstream, whatever its transport and protocol era.
+ *
+ * - stdio: a child process in its own process group (see `stdio-transport.ts`), legacy handshake.
+ *   Stdio servers are overwhelmingly legacy, and probing a legacy stdio server with
+ *   `server/discover` makes some of them exit; the SDK's modern servers accept `initialize` too.
+ * - streamable HTTP: the SDK transport with era negotiation `auto`, so a 2026-07-28 stateless
+ *   server and a legacy session server both work.
+ * - SSE: the SDK's legacy HTTP+SSE transport.
+ * - a URL without a type: streamable HTTP first; on 400/404/405 fall back to SSE, as the
+ *   specification's backwards-compatibility section describes.
+ *
+ * @module
+ */
+import {
+  Client,
+  SdkHttpError,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type ClientOptions,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import type { HttpUpstreamConfig, StdioUpstreamConfig, UpstreamConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import { StdioClientTransport } from './stdio-transport.js';
+
+/** The transport actually in use, which for `http-auto` is only known after connecting. */
+export type ConnectedTransportKind = 'stdio' | 'sse' | 'streamable-http';
+
+export interface UpstreamConnection {
+  client: Client;
+  transport: Transport;
+  kind: ConnectedTransportKind;
+}
+
+export interface ConnectOptions {
+  logger: Logger;
+  /** Client options (capabilities, list-changed handlers); a fresh Client is built per attempt. */
+  clientOptions: ClientOptions;
+  clientInfo: { name: string; version: string };
+  /** Bound on the handshake, so that a server that never answers is reported instead of waited on. */
+  connectTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** HTTP statuses that mean "no streamable HTTP here, try the legacy SSE transport". */
+const SSE_FALLBACK_STATUSES = new Set([400, 404, 405]);
+
+/** The environment a stdio child gets: the SDK's minimal safe set, or everything, plus its own `env`. */
+export function childEnvironment(config: StdioUpstreamConfig): Record<string, string> {
+  const base: Record<string, string> = {};
+  const source = config.passEnvironment ? process.env : getDefaultEnvironment();
+  for (const [key, value] of Object.entries(source)) if (typeof value === 'string') base[key] = value;
+  return { ...base, ...config.env };
+}
+
+function stdioTransport(config: StdioUpstreamConfig, logger: Logger): StdioClientTransport {
+  return new StdioClientTransport({
+    command: config.command,
+    args: config.args,
+    env: childEnvironment(config),
+    cwd: config.cwd,
+    logger,
+  });
+}
+
+function httpRequestInit(config: HttpUpstreamConfig): RequestInit {
+  return { headers: config.headers };
+}
+
+async function connectWith(
+  transport: Transport,
+  kind: ConnectedTransportKind,
+  options: ConnectOptions,
+  era: 'legacy' | 'auto',
+): Promise<UpstreamConnection> {
+  const client = new Client(options.clientInfo, {
+    ...options.clientOptions,
+    versionNegotiation: { mode: era },
+  });
+  try {
+    await client.connect(transport, { timeout: options.connectTimeoutMs, signal: options.signal });
+  } catch (error) {
+    // A failed handshake must not leave a child process or an HTTP session behind.
+    await client.close().catch(() => undefined);
+    await transport.close().catch(() => undefined);
+    throw error;
+  }
+  return { client, transport, kind };
+}
+
+/** Connects to the upstream once. Throws with a readable reason when it cannot. */
+export async function connectUpstream(config: UpstreamConfig, options: ConnectOptions): Promise<UpstreamConnection> {
+  switch (config.transport) {
+    case 'stdio': {
+      const transport = stdioTransport(config, options.logger);
+      try {
+        return await connectWith(transport, 'stdio', options, 'legacy');
+      } catch (error) {
+        // The child's own account (exit code, last stderr lines) beats "Connection closed".
+        const reason = transport.exitReason;
+        throw reason ? new Error(reason, { cause: error }) : error;
+      }
+    }
+    case 'sse':
+      return connectWith(
+        new SSEClientTransport(new URL(config.url), { requestInit: httpRequestInit(config) }),
+        'sse',
+        options,
+        'legacy',
+      );
+    case 'streamable-http':
+      return connectWith(
+        new StreamableHTTPClientTransport(new URL(config.url), { requestInit: httpRequestInit(config) }),
+        'streamable-http',
+        options,
+        'auto',
+      );
+    case 'http-auto':
+      try {
+        return await connectUpstream({ ...config, transport: 'streamable-http' }, options);
+      } catch (error) {
+        if (!(error instanceof SdkHttpError && SSE_FALLBACK_STATUSES.has(error.status))) throw error;
+        options.logger.info(
+          { status: error.status },
+          'the URL does not speak streamable HTTP; falling back to the HTTP+SSE transport',
+        );
+        return connectUpstream({ ...config, transport: 'sse' }, options);
+      }
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * One supervised connection to one configured MCP server.
+ *
+ * An `Upstream` connects, lists its catalog, keeps the catalog fresh on `list_changed`, and when
+ * the connection fails or the child dies it is marked `down` and reconnected with capped
+ * exponential backoff. Calls in flight when the connection dies fail at once (the SDK rejects
+ * every pending request when the transport closes, and the stdio transport reports the child's
+ * exit immediately). Nothing here throws out of the supervision loop: a failing upstream never
+ * takes the gateway down.
+ *
+ * @module
+ */
+import {
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  type CallToolResult,
+  type Client,
+  type GetPromptResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/client';
+import type { UpstreamConfig } from '../config/types.js';
+import { GatewayError, describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { emptyCatalog, filterTools, isToolAllowed, listCatalog, listTemplates, type Catalog } from './catalog.js';
+import { connectUpstream, type UpstreamConnection } from './connect.js';
+import { StdioClientTransport } from './stdio-transport.js';
+
+/**
+ * - `starting`: connecting (first time or after a failure).
+ * - `ready`: connected and catalog listed.
+ * - `degraded`: connected, but listing the catalog failed; calls are still attempted.
+ * - `down`: not connected; waiting to retry.
+ */
+export type UpstreamState = 'starting' | 'ready' | 'degraded' | 'down';
+
+/** What `/readyz` reports for one upstream. */
+export interface UpstreamStatus {
+  name: string;
+  transport: string;
+  state: UpstreamState;
+  /** When the upstream entered its current state (ISO 8601). */
+  since: string;
+  restarts: number;
+  lastError: string | null;
+  tools: number;
+  resources: number;
+  resourceTemplates: number;
+  prompts: number;
+  pid: number | null;
+  protocolVersion: string | null;
+  server: { name: string; version: string } | null;
+}
+
+export interface UpstreamOptions {
+  logger: Logger;
+  /** How mcpgate introduces itself to upstream servers. */
+  clientInfo: { name: string; version: string };
+  /** Reconnect delays: `initialMs`, doubling per consecutive failure, capped at `maxMs`. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Bound on one connection attempt (spawn + handshake + listing). */
+  connectTimeoutMs?: number;
+  /** A connection that stayed up this long resets the backoff. */
+  stableAfterMs?: number;
+}
+
+/** Per-call options every frontend can pass. */
+export interface CallOptions {
+  /** Aborting cancels the upstream request (the caller went away). */
+  signal?: AbortSignal;
+  /** Receives the upstream's progress notifications for this call. */
+  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
+const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
+const DEFAULT_STABLE_AFTER_MS = 30_000;
+
+export class Upstream {
+  readonly name: string;
+  readonly config: UpstreamConfig;
+
+  private state: UpstreamState = 'starting';
+  private since = Date.now();
+  private restarts = 0;
+  private lastError: string | undefined;
+  private connection: UpstreamConnection | undefined;
+  private catalogValue: Catalog = emptyCatalog();
+  private nextAttemptAt: number | undefined;
+  private supervision: Promise<void> | undefined;
+  private readonly lifetime = new AbortController();
+  private readonly logger: Logger;
+  private readonly stateListeners = new Set<(status: UpstreamStatus) => void>();
+  private readonly catalogListeners = new Set<(catalog: Catalog) => void>();
+  private settleFirstAttempt!: () => void;
+  private readonly firstAttempt = new Promise<void>((resolve) => (this.settleFirstAttempt = resolve));
+
+  constructor(
+    config: UpstreamConfig,
+    private readonly options: UpstreamOptions,
+  ) {
+    this.name = config.name;
+    this.config = config;
+    this.logger = options.logger.child({ server: config.name });
+  }
+
+  /** Starts connecting in the background; never throws. */
+  start(): void {
+    this.supervision ??= this.supervise();
+  }
+
+  /** Resolves once the first connection attempt has ended, whether it succeeded or not. */
+  whenSettled(): Promise<void> {
+    return this.firstAttempt;
+  }
+
+  get currentState(): UpstreamState {
+    return this.state;
+  }
+
+  /** The catalog as last listed, filtered by `disabledTools` / `enabledTools`. */
+  get catalog(): Catalog {
+    return this.catalogValue;
+  }
+
+  /** The live SDK client while connected (for frontends that pass messages through). */
+  get client(): Client | undefined {
+    return this.connection?.client;
+  }
+
+  status(): UpstreamStatus {
+    const client = this.connection?.client;
+    const transport = this.connection?.transport;
+    const server = client?.getServerVersion();
+    return {
+      name: this.name,
+      transport: this.connection?.kind ?? this.config.transport,
+      state: this.state,
+      since: new Date(this.since).toISOString(),
+      restarts: this.restarts,
+      lastError: this.lastError ?? null,
+      tools: this.catalogValue.tools.length,
+      resources: this.catalogValue.resources.length,
+      resourceTemplates: this.catalogValue.resourceTemplates.length,
+      prompts: this.catalogValue.prompts.length,
+      pid: transport instanceof StdioClientTransport ? (transport.pid ?? null) : null,
+      protocolVersion: client?.getNegotiatedProtocolVersion() ?? null,
+      server: server ? { name: server.name, version: server.version } : null,
+    };
+  }
+
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onStateChange(listener: (status: UpstreamStatus) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Subscribes to catalog changes (a refresh after connecting or after `list_changed`). */
+  onCatalogChange(listener: (catalog: Catalog) => void): () => void {
+    this.catalogListeners.add(listener);
+    return () => this.catalogListeners.delete(listener);
+  }
+
+  async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
+    if (!isToolAllowed(this.config, name)) {
+      throw new GatewayError('UNKNOWN_TOOL', `tool "${name}" is disabled on server "${this.name}"`);
+    }
+    return this.request(`tool "${name}"`, options, (client, requestOptions) =>
+      client.callTool({ name, arguments: args ?? {} }, requestOptions) as Promise<CallToolResult>,
+    );
+  }
+
+  async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
+    return this.request(`resource "${uri}"`, options, (client, requestOptions) =>
+      client.readResource({ uri }, requestOptions),
+    );
+  }
+
+  async getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
+    return this.request(`prompt "${name}"`, options, (client, requestOptions) =>
+      client.getPrompt({ name, arguments: args ?? {} }, requestOptions),
+    );
+  }
+
+  /** Stops supervising and closes the connection (for stdio: the child and its process group). */
+  async close(): Promise<void> {
+    this.lifetime.abort();
+    const connection = this.connection;
+    await connection?.client.close().catch((error) => this.logger.debug({ err: error }, 'error while closing'));
+    await this.supervision;
+    this.lastError = 'stopped';
+    this.setState('down');
+    this.settleFirstAttempt();
+  }
+
+  private async supervise(): Promise<void> {
+    const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
+    const stableAfterMs = this.options.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS;
+    let failures = 0;
+    while (!this.lifetime.signal.aborted) {
+      this.setState('starting');
+      const connectedAt = Date.now();
+      const closed = await this.runOneConnection();
+      if (this.lifetime.signal.aborted) break;
+      failures = closed && Date.now() - connectedAt >= stableAfterMs ? 1 : failures + 1;
+      if (closed) this.restarts += 1;
+      this.catalogValue = emptyCatalog();
+      this.emitCatalog();
+      this.setState('down');
+      const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
+      this.logger.warn({ retryInMs: delay, reason: this.lastError }, `server is down; retrying in ${delay} ms`);
+      this.settleFirstAttempt();
+      await this.sleep(delay);
+    }
+  }
+
+  /**
+   * Connects, lists, then waits until the connection closes. Returns true when a working
+   * connection closed, false when connecting failed.
+   */
+  private async runOneConnection(): Promise<boolean> {
+    let connection: UpstreamConnection;
+    try {
+      connection = await connectUpstream(this.config, {
+        logger: this.logger,
+        clientInfo: this.options.clientInfo,
+        clientOptions: { listChanged: this.listChangedHandlers() },
+        connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        signal: this.lifetime.signal,
+      });
+    } catch (error) {
+      this.lastError = `cannot connect: ${describeError(error)}`;
+      return false;
+    }
+    const closed = new Promise<void>((resolve) => {
+      const previous = connection.client.onclose;
+      connection.client.onclose = () => {
+        previous?.();
+        resolve();
+      };
+    });
+    connection.client.onerror = (error) => this.logger.debug({ err: error }, 'protocol error from the server');
+    this.connection = connection;
+    this.logger.info(
+      { transport: connection.kind, protocolVersion: connection.client.getNegotiatedProtocolVersion() },
+      'connected',
+    );
+    await this.refreshCatalog(connection.client);
+    this.settleFirstAttempt();
+    await closed;
+    this.connection = undefined;
+    const transport = connection.transport;
+    const reason = transport instanceof StdioClientTransport ? transport.exitReason : undefined;
+    if (!this.lifetime.signal.aborted) this.lastError = `connection closed${reason ? `: ${reason}` : ''}`;
+    return true;
+  }
+
+  private async refreshCatalog(client: Client): Promise<void> {
+    try {
+      this.catalogValue = await listCatalog(client, this.config, this.config.timeoutMs);
+      this.emitCatalog();
+      this.setState('ready');
+    } catch (error) {
+      if (this.connection?.client !== client) return;
+      this.lastError = `listing the catalog failed: ${describeError(error)}`;
+      this.setState('degraded');
+    }
+  }
+
+  /** Keeps the catalog fresh when the server announces a change (the SDK debounces and re-lists). */
+  private listChangedHandlers() {
+    const logFailure = (what: string, error: Error): void => {
+      this.logger.warn({ err: error }, `refreshing ${what} after list_changed failed`);
+    };
+    return {
+      tools: {
+        onChanged: (error: Error | null, tools: Catalog['tools'] | null) => {
+          if (error) return logFailure('tools', error);
+          if (tools) this.updateCatalog({ tools: filterTools(this.config, tools) });
+        },
+      },
+      prompts: {
+        onChanged: (error: Error | null, prompts: Catalog['prompts'] | null) => {
+          if (error) return logFailure('prompts', error);
+          if (prompts) this.updateCatalog({ prompts });
+        },
+      },
+      resources: {
+        onChanged: (error: Error | null, resources: Catalog['resources'] | null) => {
+          if (error) return logFailure('resources', error);
+          const client = this.connection?.client;
+          if (!resources || !client) return;
+          listTemplates(client, this.config.timeoutMs).then(
+            (resourceTemplates) => this.updateCatalog({ resources, resourceTemplates }),
+            (templatesError: Error) => {
+              logFailure('resource templates', templatesError);
+              this.updateCatalog({ resources });
+            },
+          );
+        },
+      },
+    };
+  }
+
+  private updateCatalog(change: Partial<Catalog>): void {
+    this.catalogValue = { ...this.catalogValue, ...change };
+    this.logger.info(
+      { tools: this.catalogValue.tools.length, prompts: this.catalogValue.prompts.length, resources: this.catalogValue.resources.length },
+      'catalog changed',
+    );
+    this.emitCatalog();
+    if (this.state === 'degraded') this.setState('ready');
+  }
+
+  private async request<T>(
+    what: string,
+    options: CallOptions,
+    send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal; onprogress?: CallOptions['onprogress'] }) => Promise<T>,
+  ): Promise<T> {
+    const client = this.connection?.client;
+    if (!client || this.state === 'starting' || this.state === 'down') throw this.unavailableError();
+    const requestOptions = {
+      timeout: this.config.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onprogress ? { onprogress: options.onprogress } : {}),
+    };
+    try {
+      return await send(client, requestOptions);
+    } catch (error) {
+      throw this.translateError(error, what, options.signal);
+    }
+  }
+
+  /** Turns what the SDK throws into a GatewayError that says what happened, in the caller's terms. */
+  private translateError(error: unknown, what: string, signal: AbortSignal | undefined): GatewayError {
+    const server = `server "${this.name}"`;
+    if (error instanceof GatewayError) return error;
+    if (signal?.aborted) {
+      return new GatewayError('CALL_ABORTED', `the call to ${what} on ${server} was cancelled by the caller`, { cause: error });
+    }
+    if (error instanceof SdkError) {
+      if (error.code === SdkErrorCode.RequestTimeout) {
+        return new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `the call to ${what} on ${server} timed out after ${this.config.timeoutMs / 1000} s; the request was cancelled upstream`,
+          { cause: error },
+        );
+      }
+      if (error.code === SdkErrorCode.ConnectionClosed || error.code === SdkErrorCode.NotConnected || error.code === SdkErrorCode.SendFailed) {
+        const transport = this.connection?.transport;
+        const reason = transport instanceof StdioClientTransport ? transport.exitReason : undefined;
+        return new GatewayError(
+          'UPSTREAM_CLOSED',
+          `${server} closed the connection during the call to ${what}${reason ? ` (${reason})` : ''}; it is being restarted`,
+          { cause: error, retryAfterSeconds: 1 },
+        );
+      }
+    }
+    if (error instanceof ProtocolError) {
+      return new GatewayError('UPSTREAM_ERROR', error.message, {
+        cause: error,
+        details: { code: error.code, ...(error.data === undefined ? {} : { data: error.data }) },
+      });
+    }
+    return new GatewayError('UPSTREAM_ERROR', `the call to ${what} on ${server} failed: ${describeError(error)}`, { cause: error });
+  }
+
+  private unavailableError(): GatewayError {
+    const retryAfterSeconds = this.nextAttemptAt ? Math.max(1, Math.ceil((this.nextAttemptAt - Date.now()) / 1000)) : 1;
+    const reason = this.lastError ? `: ${this.lastError}` : '';
+    return new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is ${this.state}${reason}`, { retryAfterSeconds });
+  }
+
+  private setState(state: UpstreamState): void {
+    if (state === this.state && state !== 'starting') return;
+    this.state = state;
+    this.since = Date.now();
+    if (state !== 'down') this.nextAttemptAt = undefined;
+    const status = this.status();
+    for (const listener of this.stateListeners) listener(status);
+  }
+
+  private emitCatalog(): void {
+    for (const listener of this.catalogListeners) listener(this.catalogValue);
+  }
+
+  /** Waits before the next attempt; `close()` cuts the wait short. */
+  private sleep(ms: number): Promise<void> {
+    this.nextAttemptAt = Date.now() + ms;
+    const signal = this.lifetime.signal;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
