@@ -1,0 +1,210 @@
+/**
+ * Turns a parsed command line (and the config file it names) into the one validated
+ * `GatewayConfig`. Every problem becomes a `GatewayError('CONFIG_INVALID')` (or `NOT_SUPPORTED`)
+ * whose message says which flag or field is wrong and why; the CLI exits with 2 on either.
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { readConfigFile } from '../config/config-file.js';
+import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, TRANSPORT_ALIASES, isHttpUrl } from '../config/server-schema.js';
+import type { GatewayConfig, LogLevel, UpstreamConfig } from '../config/types.js';
+import { demoServerCommand } from '../demo/command.js';
+import { GatewayError } from '../errors.js';
+import { notYetSupported, type ParsedCommandLine } from './options.js';
+
+/** The name of the upstream in single-server mode (routes sit at the root, so it shows only in logs and /readyz). */
+export const SINGLE_SERVER_NAME = 'default';
+/** The name of the bundled demo server, served when no server is given. */
+export const DEMO_SERVER_NAME = 'demo';
+
+export interface BuiltConfig {
+  config: GatewayConfig;
+  /** Things that were ignored (unknown config fields); the CLI logs them. */
+  warnings: string[];
+  /** True when no server was given and the bundled demo server is served. */
+  demo: boolean;
+}
+
+/** mcpo takes Python's level names; pino has its own. */
+const LOG_LEVELS: Record<string, LogLevel> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  silent: 'silent',
+};
+
+const invalid = (message: string): GatewayError => new GatewayError('CONFIG_INVALID', message);
+
+function refuseUnsupportedFlags(options: ParsedCommandLine['options']): void {
+  for (const [key, { flag, arrivesWith }] of Object.entries(notYetSupported)) {
+    const value = (options as unknown as Record<string, unknown>)[key];
+    const given = key === 'version' ? typeof value === 'string' : value !== undefined && value !== false;
+    if (given) {
+      throw new GatewayError('NOT_SUPPORTED', `${flag} is not yet supported by this version of mcpgate (it comes with ${arrivesWith})`);
+    }
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw invalid(`--port: expected a port number from 0 to 65535, got "${text}"`);
+  return port;
+}
+
+function parseTimeoutMs(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    throw invalid(`--timeout: expected a number of seconds between 0 and ${MAX_TIMEOUT_SECONDS}, got "${text}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+function parseLogLevel(text: string): LogLevel {
+  const level = LOG_LEVELS[text.toLowerCase()];
+  if (!level) throw invalid(`--log-level: expected one of ${Object.keys(LOG_LEVELS).join(', ')}, got "${text}"`);
+  return level;
+}
+
+function parseHeaders(json: string | undefined): Record<string, string> {
+  if (json === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw invalid(`--header: not valid JSON (${(error as Error).message}); write e.g. '{"Authorization": "Bearer token"}'`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid('--header: expected a JSON object of header names to values');
+  }
+  for (const [name, headerValue] of Object.entries(value)) {
+    if (typeof headerValue !== 'string') throw invalid(`--header: the value of "${name}" must be a string`);
+  }
+  return value as Record<string, string>;
+}
+
+function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw invalid(`--env: expected KEY=VALUE or KEY VALUE, got "${pair}"`);
+    env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return env;
+}
+
+async function readEnvFile(path: string | undefined): Promise<Record<string, string>> {
+  if (path === undefined) return {};
+  try {
+    return parseEnv(await readFile(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw invalid(`--env-path: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function singleServer(
+  server: string[],
+  options: ParsedCommandLine['options'],
+  extraEnv: Record<string, string>,
+  timeoutMs: number,
+): UpstreamConfig {
+  const [target, ...rest] = server as [string, ...string[]];
+  const common = { name: SINGLE_SERVER_NAME, timeoutMs, disabledTools: [], enabledTools: undefined };
+  const typeName = options.serverType;
+  const transport = typeName === undefined ? (isHttpUrl(target) ? 'http-auto' : 'stdio') : TRANSPORT_ALIASES[typeName];
+  if (transport === undefined) {
+    throw invalid(`--server-type: expected stdio, sse or streamable-http, got "${typeName}"`);
+  }
+  if (transport === 'stdio') {
+    if (options.header !== undefined) throw invalid('--header applies to sse and streamable-http servers, not to a stdio command');
+    return {
+      ...common,
+      transport,
+      command: target,
+      args: rest,
+      env: extraEnv,
+      cwd: options.cwd === undefined ? undefined : resolve(options.cwd),
+      passEnvironment: options.passEnvironment,
+    };
+  }
+  if (!isHttpUrl(target)) throw invalid(`--server-type ${typeName ?? 'auto'}: expected an http:// or https:// URL after --, got "${target}"`);
+  if (rest.length > 0) throw invalid(`a URL takes no further arguments, got "${rest.join(' ')}"`);
+  if (options.cwd !== undefined) throw invalid('--cwd applies to a stdio command, not to a URL');
+  return { ...common, transport, url: target, headers: parseHeaders(options.header) };
+}
+
+/**
+ * Builds the gateway's config. `env` is the process environment (for `${VAR}` in the config file).
+ *
+ * @throws GatewayError CONFIG_INVALID or NOT_SUPPORTED, naming the flag or field.
+ */
+export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.ProcessEnv): Promise<BuiltConfig> {
+  const { options, server } = parsed;
+  refuseUnsupportedFlags(options);
+  const host = options.host;
+  const port = parsePort(options.port);
+  const logLevel = parseLogLevel(options.logLevel);
+  const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
+  const base = {
+    host,
+    port,
+    logLevel,
+    info: { title: 'mcpgate', description: 'MCP servers as HTTP APIs', version: '1.0' },
+  };
+
+  if (options.config !== undefined) {
+    if (server.length > 0) throw invalid(`give either --config or a server command, not both (got "${server.join(' ')}")`);
+    for (const [flag, value] of [['--server-type', options.serverType], ['--header', options.header], ['--cwd', options.cwd], ['--timeout', options.timeout]] as const) {
+      if (value !== undefined) throw invalid(`${flag} applies to a single server given on the command line; set it per server in ${options.config}`);
+    }
+    const file = await readConfigFile(options.config, { env: { ...env, ...extraEnv }, passEnvironment: options.passEnvironment });
+    const upstreams = file.upstreams.map((upstream) =>
+      upstream.transport === 'stdio' ? { ...upstream, env: { ...extraEnv, ...upstream.env } } : upstream,
+    );
+    return {
+      config: { ...base, mode: 'multi', upstreams, disabledUpstreams: file.disabledUpstreams, configPath: resolve(options.config) },
+      warnings: file.warnings,
+      demo: false,
+    };
+  }
+
+  const timeoutMs = parseTimeoutMs(options.timeout);
+  if (server.length === 0) {
+    if (options.serverType !== undefined || options.header !== undefined) {
+      throw invalid('no server given: put the server command or URL after --');
+    }
+    const { command, args } = demoServerCommand();
+    const demo: UpstreamConfig = {
+      name: DEMO_SERVER_NAME,
+      transport: 'stdio',
+      command,
+      args,
+      env: extraEnv,
+      cwd: undefined,
+      passEnvironment: options.passEnvironment,
+      timeoutMs,
+      disabledTools: [],
+      enabledTools: undefined,
+    };
+    return { config: { ...base, mode: 'single', upstreams: [demo], disabledUpstreams: [], configPath: undefined }, warnings: [], demo: true };
+  }
+  return {
+    config: {
+      ...base,
+      mode: 'single',
+      upstreams: [singleServer(server, options, extraEnv, timeoutMs)],
+      disabledUpstreams: [],
+      configPath: undefined,
+    },
+    warnings: [],
+    demo: false,
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The command line: mcpo's flags as they are (so `mcpo … -- cmd` works as `mcpgate … -- cmd`),
+ * mcp-proxy's where they do not clash, and mcpgate's own. This file only declares and parses;
+ * turning the result into a `GatewayConfig` is `build-config.ts`'s job.
+ *
+ * @module
+ */
+import { Command, Option } from 'commander';
+
+/** What the command line says, before validation against each other and the config file. */
+export interface CliOptions {
+  host: string;
+  port: string;
+  config?: string;
+  serverType?: string;
+  header?: string;
+  env: string[];
+  envPath?: string;
+  cwd?: string;
+  passEnvironment: boolean;
+  timeout?: string;
+  logLevel: string;
+  /** `--version` with a value is mcpo's OpenAPI `info.version`; alone it prints mcpgate's version. */
+  version?: string | true;
+  // Flags whose features arrive in later releases (refused with a clear message for now).
+  apiKey?: string;
+  strictAuth?: boolean;
+  corsAllowOrigins?: string[];
+  allowOrigin?: string[];
+  hotReload?: boolean;
+  rootPath?: string;
+  pathPrefix?: string;
+  sslCertfile?: string;
+  sslKeyfile?: string;
+  stateless?: boolean;
+  name?: string;
+  description?: string;
+}
+
+export interface ParsedCommandLine {
+  options: CliOptions;
+  /** The server command and its arguments, or a URL (everything after `--`, or the first positional on). */
+  server: string[];
+}
+
+/**
+ * Flags that are accepted and documented but whose feature is not built yet, with the reason
+ * shown to the user. They fail loudly rather than being silently ignored.
+ */
+export const notYetSupported: Record<string, { flag: string; arrivesWith: string }> = {
+  apiKey: { flag: '--api-key', arrivesWith: 'API-key authentication of the REST and MCP frontends' },
+  strictAuth: { flag: '--strict-auth', arrivesWith: 'API-key authentication of the REST and MCP frontends' },
+  corsAllowOrigins: { flag: '--cors-allow-origins', arrivesWith: 'the REST frontend (CORS)' },
+  allowOrigin: { flag: '--allow-origin', arrivesWith: 'the MCP bridge frontend (CORS)' },
+  hotReload: { flag: '--hot-reload', arrivesWith: 'config hot reload' },
+  rootPath: { flag: '--root-path', arrivesWith: 'the REST frontend' },
+  pathPrefix: { flag: '--path-prefix', arrivesWith: 'the REST frontend' },
+  sslCertfile: { flag: '--ssl-certfile', arrivesWith: 'TLS termination' },
+  sslKeyfile: { flag: '--ssl-keyfile', arrivesWith: 'TLS termination' },
+  stateless: { flag: '--stateless', arrivesWith: 'the MCP bridge frontend' },
+  name: { flag: '--name', arrivesWith: 'the REST frontend (OpenAPI info.title)' },
+  description: { flag: '--description', arrivesWith: 'the REST frontend (OpenAPI info.description)' },
+  version: { flag: '--version <value>', arrivesWith: 'the REST frontend (OpenAPI info.version)' },
+};
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export const usageExamples = `
+Examples:
+  mcpgate                                             serve the bundled demo MCP server
+  mcpgate --port 8000 -- npx -y @modelcontextprotocol/server-everything
+  mcpgate --server-type streamable-http -- http://127.0.0.1:8002/mcp
+  mcpgate --server-type sse --header '{"Authorization":"Bearer t"}' -- http://127.0.0.1:8001/sse
+  mcpgate --config ./config.json
+
+mcpo binds 0.0.0.0 by default; mcpgate binds 127.0.0.1. Pass --host 0.0.0.0 to listen on every interface.
+Exit codes: 0 stopped normally, 1 failed at run time (e.g. the port is taken), 2 bad command line or config file.`;
+
+export function createProgram(): Command {
+  const program = new Command('mcpgate')
+    .description('Put any MCP server behind HTTP: one supervised gateway for one or many MCP servers.')
+    .usage('[options] -- <command> [args...]  |  [options] --server-type <type> -- <url>  |  [options] --config <file>')
+    .argument('[server...]', 'the MCP server command and its arguments, or its URL (after --)')
+    // mcpo uses -h for --host, so help is --help only.
+    .helpOption('--help', 'show this help')
+    .passThroughOptions()
+    .allowExcessArguments(true)
+    .showHelpAfterError('(run mcpgate --help for usage)')
+    .addHelpText('after', usageExamples)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => process.stderr.write(text), writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .addOption(new Option('-h, --host <host>', 'address to bind').default('127.0.0.1'))
+    .addOption(new Option('-p, --port <port>', 'port to listen on').default('8000'))
+    .addOption(new Option('-c, --config <file>', 'Claude-Desktop-style config file with "mcpServers" (multi-server mode)'))
+    .addOption(
+      new Option('--server-type, --type <type>', 'how to reach a single server: stdio, sse, streamable-http (default: stdio, or auto-detect for a URL)'),
+    )
+    .addOption(new Option('--transport <type>', 'alias of --server-type (mcp-proxy)').hideHelp())
+    .addOption(new Option('-H, --header <json>', 'headers for a single sse/streamable-http server, as a JSON object'))
+    .addOption(
+      new Option('-e, --env <KEY=VALUE...>', 'environment variable for stdio servers (repeatable; "KEY=VALUE" or "KEY VALUE")')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(new Option('--env-path <file>', 'dotenv file whose variables are given to stdio servers and to ${VAR} in the config'))
+    .addOption(new Option('--cwd <dir>', 'working directory of a single stdio server'))
+    .addOption(new Option('--pass-environment', 'give stdio servers the whole environment, not the minimal default').default(false))
+    .addOption(new Option('--no-pass-environment', 'give stdio servers only the minimal default environment (default)'))
+    .addOption(new Option('--timeout <seconds>', 'per-call timeout of a single server (config files use "timeout" per server)'))
+    .addOption(
+      new Option('--log-level <level>', 'trace, debug, info, warning, error, critical or silent (logs go to stderr)').default('info'),
+    )
+    .addOption(new Option('-v, --version [value]', 'alone: print the version; with a value: OpenAPI info.version (mcpo)'))
+    // Accepted for compatibility; each fails with a clear message until its feature lands.
+    .addOption(new Option('-k, --api-key <key>', 'require this API key (Bearer) on routes that can call tools [not yet supported]'))
+    .addOption(new Option('--strict-auth', 'require the API key on every route [not yet supported]'))
+    .addOption(new Option('--cors-allow-origins <origin>', 'allowed CORS origin, repeatable [not yet supported]').argParser(collect))
+    .addOption(new Option('--allow-origin <origin>', 'allowed CORS origin for MCP endpoints, repeatable [not yet supported]').argParser(collect))
+    .addOption(new Option('--hot-reload', 'reload the config file when it changes [not yet supported]'))
+    .addOption(new Option('--root-path <path>', 'path prefix added by a reverse proxy [not yet supported]'))
+    .addOption(new Option('--path-prefix <path>', 'URL prefix of the per-server routes [not yet supported]'))
+    .addOption(new Option('-t, --ssl-certfile <file>', 'TLS certificate [not yet supported]'))
+    .addOption(new Option('-K, --ssl-keyfile <file>', 'TLS private key [not yet supported]'))
+    .addOption(new Option('--stateless', 'streamable HTTP without sessions [not yet supported]'))
+    .addOption(new Option('-n, --name <title>', 'OpenAPI info.title [not yet supported]'))
+    .addOption(new Option('-d, --description <text>', 'OpenAPI info.description [not yet supported]'));
+
+  return program;
+}
+
+/**
+ * mcp-proxy writes `-e KEY VALUE`, mcpo `-e KEY=VALUE`. Rewrites the first form into the second
+ * before parsing, so both work and neither swallows the server command.
+ */
+export function normaliseEnvPairs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const following = argv[i + 2];
+    if ((token === '-e' || token === '--env') && next !== undefined && !next.includes('=') && following !== undefined && following !== '--') {
+      out.push(token, `${next}=${following}`);
+      i += 2;
+      continue;
+    }
+    out.push(token);
+  }
+  return out;
+}
+
+/**
+ * Parses argv (without the node and script entries). Throws commander's error for unknown flags
+ * and missing values; `--help` throws with code `commander.helpDisplayed`.
+ */
+export function parseCommandLine(argv: string[]): ParsedCommandLine {
+  const program = createProgram();
+  program.parse(normaliseEnvPairs(argv), { from: 'user' });
+  const raw = program.opts<CliOptions & { transport?: string }>();
+  const options: CliOptions = { ...raw };
+  if (raw.transport !== undefined && raw.serverType === undefined) options.serverType = raw.transport;
+  return { options, server: program.args };
+}
