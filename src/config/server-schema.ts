@@ -1,0 +1,106 @@
+/**
+ * The zod schema of one `mcpServers` entry and the vocabulary around it: which `type` values
+ * mean which transport, which fields are known, which are reserved for later releases.
+ * Only field types live here; rules across fields are in `upstream-entry.ts`.
+ *
+ * @module
+ */
+
+import { z } from 'zod';
+import type { UpstreamTransportKind } from './types.js';
+
+/** Every accepted `type` value and the transport it selects (mcpo and Claude clients disagree on spelling). */
+export const TRANSPORT_ALIASES: Readonly<Record<string, Exclude<UpstreamTransportKind, 'http-auto'>>> = {
+  stdio: 'stdio',
+  sse: 'sse',
+  'streamable-http': 'streamable-http',
+  streamable_http: 'streamable-http',
+  streamablehttp: 'streamable-http',
+  streamableHttp: 'streamable-http',
+  http: 'streamable-http',
+};
+
+/** Default per-call timeout, in seconds, as mcpo has it. */
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+
+/** Node's timers overflow above 2^31-1 ms and then fire at once, so a longer timeout is refused. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Fields of a server entry that this version understands. */
+export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
+  'type',
+  'command',
+  'args',
+  'env',
+  'cwd',
+  'url',
+  'headers',
+  'disabled',
+  'disabledTools',
+  'disabled_tools',
+  'enabledTools',
+  'enabled_tools',
+  'timeout',
+]);
+
+/** Fields that belong to a later release: recognised so they fail loudly instead of being ignored. */
+export const UNSUPPORTED_SERVER_FIELDS: ReadonlySet<string> = new Set(['oauth', 'client_header_forwarding']);
+
+/** Top-level keys: `mcpServers` is the content, `$schema` is editor metadata. */
+export const KNOWN_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['mcpServers', '$schema']);
+
+/** Top-level keys that belong to a later release. */
+export const UNSUPPORTED_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['hooks']);
+
+/** True when `text` parses as an absolute http: or https: URL. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** An HTTP header field name (RFC 9110 `token`); fetch refuses anything else at call time. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The accepted `type` values, quoted, for error messages. */
+const TYPE_NAMES = Object.keys(TRANSPORT_ALIASES)
+  .map((key) => `"${key}"`)
+  .join(', ');
+
+const stringList = z.array(z.string());
+const stringMap = z.record(z.string(), z.string());
+
+/** The type of each field of a server entry. Unknown fields are stripped, not rejected. */
+export const serverEntrySchema = z.object({
+  type: z
+    .string()
+    .refine((value) => Object.hasOwn(TRANSPORT_ALIASES, value), {
+      error: (issue) => `must be one of ${TYPE_NAMES}, got ${JSON.stringify(issue.input)}`,
+    })
+    .optional(),
+  command: z.string().min(1).optional(),
+  args: stringList.optional(),
+  env: stringMap.optional(),
+  cwd: z.string().min(1).optional(),
+  url: z
+    .string()
+    .refine(isHttpUrl, {
+      error: (issue) => `must be an absolute http: or https: URL, got ${JSON.stringify(issue.input)}`,
+    })
+    .optional(),
+  headers: z
+    .record(z.string().regex(HEADER_NAME, { error: 'is not a valid HTTP header name' }), z.string())
+    .optional(),
+  disabled: z.boolean().optional(),
+  disabledTools: stringList.optional(),
+  disabled_tools: stringList.optional(),
+  enabledTools: stringList.optional(),
+  enabled_tools: stringList.optional(),
+  timeout: z.number().positive().max(MAX_TIMEOUT_SECONDS).optional(),
+});
+
+/** A server entry whose fields all have the right types. */
+export type ServerEntry = z.infer<typeof serverEntrySchema>;

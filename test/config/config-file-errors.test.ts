@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigFile } from '../../src/config/config-file.js';
+import { configError, problemsOf } from './helpers.js';
+
+const options = { env: {}, passEnvironment: false };
+
+/** The problems reported for a config text. */
+function problemsFor(text: string, env: Record<string, string | undefined> = {}): string[] {
+  return problemsOf(configError(() => parseConfigFile(text, 'config.json', { env, passEnvironment: false })));
+}
+
+/** The problems reported for a config with these `mcpServers` entries. */
+function serverProblems(servers: Record<string, unknown>): string[] {
+  return problemsFor(JSON.stringify({ mcpServers: servers }));
+}
+
+describe('parseConfigFile: top level', () => {
+  it.each([
+    ['[]', 'config.json: top level: expected object, got array'],
+    ['"x"', 'config.json: top level: expected object, got string'],
+    ['null', 'config.json: top level: expected object, got null'],
+    ['{}', 'config.json: mcpServers: missing: the file must have an "mcpServers" object'],
+    ['{"servers": {}}', 'config.json: mcpServers: missing: the file must have an "mcpServers" object'],
+    ['{"mcpServers": []}', 'config.json: mcpServers: expected object, got array'],
+    ['{"mcpServers": null}', 'config.json: mcpServers: expected object, got null'],
+    ['{"mcpServers": {}}', 'config.json: mcpServers: has no servers: add at least one entry'],
+    ['{"mcpServers": {"a": {"command": "x"}}, "hooks": {}}', 'config.json: hooks: not yet supported by this version of mcpgate'],
+  ])('%s', (text, problem) => {
+    expect(problemsFor(text)).toEqual([problem]);
+  });
+
+  it('reports a syntax error before anything else', () => {
+    expect(() => parseConfigFile('{"mcpServers": {"a" 1}}', 'config.json', options)).toThrow(
+      'config.json:1:21: JSON syntax error: colon expected',
+    );
+  });
+});
+
+describe('parseConfigFile: wrong types', () => {
+  it('names the path and the actual JSON type (the example of the spec)', () => {
+    expect(serverProblems({ time: { command: 'uvx', args: ['mcp-server-time', 5] } })).toEqual([
+      'config.json: mcpServers.time.args[1]: expected string, got number',
+    ]);
+    expect(serverProblems({ time: { command: 'uvx', args: [5] } })).toEqual([
+      'config.json: mcpServers.time.args[0]: expected string, got number',
+    ]);
+  });
+
+  it.each([
+    [{ command: 1 }, 'command: expected string, got number'],
+    [{ command: 'x', args: 'a b' }, 'args: expected array, got string'],
+    [{ command: 'x', args: [null] }, 'args[0]: expected string, got null'],
+    [{ command: 'x', env: [] }, 'env: expected object, got array'],
+    [{ command: 'x', env: { A: 1 } }, 'env.A: expected string, got number'],
+    [{ command: 'x', env: { A: true } }, 'env.A: expected string, got boolean'],
+    [{ command: 'x', cwd: {} }, 'cwd: expected string, got object'],
+    [{ url: 'http://h/', headers: 'x' }, 'headers: expected object, got string'],
+    [{ url: 'http://h/', headers: { A: ['b'] } }, 'headers.A: expected string, got array'],
+    [{ command: 'x', disabled: 'yes' }, 'disabled: expected boolean, got string'],
+    [{ command: 'x', disabledTools: 'a' }, 'disabledTools: expected array, got string'],
+    [{ command: 'x', disabled_tools: [1] }, 'disabled_tools[0]: expected string, got number'],
+    [{ command: 'x', enabledTools: {} }, 'enabledTools: expected array, got object'],
+    [{ command: 'x', enabled_tools: [false] }, 'enabled_tools[0]: expected string, got boolean'],
+    [{ command: 'x', timeout: '60' }, 'timeout: expected number, got string'],
+    [{ command: 'x', type: 1 }, 'type: expected string, got number'],
+    [{ url: 1 }, 'url: expected string, got number'],
+  ])('%j', (entry, problem) => {
+    expect(serverProblems({ s: entry })).toEqual([`config.json: mcpServers.s.${problem}`]);
+  });
+
+  it('keeps an expanded ${VAR} a string, so a number field reports its type', () => {
+    const text = '{"mcpServers": {"s": {"command": "x", "timeout": "${T}"}}}';
+    expect(problemsFor(text, { T: '60' })).toEqual(['config.json: mcpServers.s.timeout: expected number, got string']);
+  });
+});
+
+describe('parseConfigFile: wrong values', () => {
+  it.each([
+    [{ command: '' }, 'command: must not be empty'],
+    [{ command: 'x', cwd: '' }, 'cwd: must not be empty'],
+    [{ command: 'x', timeout: 0 }, 'timeout: must be a positive number, got 0'],
+    [{ command: 'x', timeout: -5 }, 'timeout: must be a positive number, got -5'],
+    [{ command: 'x', timeout: 1e10 }, 'timeout: must be at most 2147483, got 10000000000'],
+    [{ url: 'ftp://h/x' }, 'url: must be an absolute http: or https: URL, got "ftp://h/x"'],
+    [{ url: 'not a url' }, 'url: must be an absolute http: or https: URL, got "not a url"'],
+    [{ url: '/relative/mcp' }, 'url: must be an absolute http: or https: URL, got "/relative/mcp"'],
+    [{ url: 'http://h/', headers: { 'Bad Name': 'x' } }, 'headers["Bad Name"]: is not a valid HTTP header name'],
+    [
+      { type: 'websocket', url: 'ws://h/' },
+      'type: must be one of "stdio", "sse", "streamable-http", "streamable_http", "streamablehttp", "streamableHttp", "http", got "websocket"',
+    ],
+  ])('%j', (entry, problem) => {
+    expect(serverProblems({ s: entry })).toContain(`config.json: mcpServers.s.${problem}`);
+  });
+});
+
+describe('parseConfigFile: transport rules', () => {
+  it.each([
+    [{}, 'must have either "command" (stdio) or "url" (sse, streamable-http)'],
+    [{ args: ['x'] }, 'must have either "command" (stdio) or "url" (sse, streamable-http)'],
+    [
+      { command: 'x', url: 'http://h/' },
+      'has both "command" and "url"; give "command" for a stdio server or "url" for an HTTP one',
+    ],
+    [
+      { type: 'sse', command: 'x', url: 'http://h/' },
+      'has both "command" and "url"; give "command" for a stdio server or "url" for an HTTP one',
+    ],
+    [{ type: 'sse' }, '"type" is "sse" but "url" is missing'],
+    [{ type: 'sse', command: 'x' }, '"type" is "sse" but "url" is missing'],
+    [{ type: 'streamable-http' }, '"type" is "streamable-http" but "url" is missing'],
+    [{ type: 'http' }, '"type" is "http" but "url" is missing'],
+    [{ type: 'stdio' }, '"type" is "stdio" but "command" is missing'],
+    [{ type: 'stdio', url: 'http://h/' }, '"type" is "stdio" but "command" is missing'],
+  ])('%j', (entry, problem) => {
+    expect(serverProblems({ s: entry })).toEqual([`config.json: mcpServers.s: ${problem}`]);
+  });
+
+  it('checks the transport rules even when a field has the wrong type', () => {
+    expect(serverProblems({ s: { args: [1] } })).toEqual([
+      'config.json: mcpServers.s.args[0]: expected string, got number',
+      'config.json: mcpServers.s: must have either "command" (stdio) or "url" (sse, streamable-http)',
+    ]);
+  });
+});
+
+describe('parseConfigFile: server names', () => {
+  it.each(['healthz', 'readyz', 'metrics', 'docs', 'openapi.json', 'mcp', 'sse', 'messages'])(
+    'refuses the reserved name %j',
+    (name) => {
+      const path = name.includes('.') ? `mcpServers[${JSON.stringify(name)}]` : `mcpServers.${name}`;
+      expect(serverProblems({ [name]: { command: 'x' } })).toEqual([
+        `config.json: ${path}: server name "${name}" is reserved for a gateway route; choose another name`,
+      ]);
+    },
+  );
+
+  it.each([
+    ['.hidden', 'mcpServers[".hidden"]'],
+    ['has space', 'mcpServers["has space"]'],
+    ['a/b', 'mcpServers["a/b"]'],
+    ['', 'mcpServers[""]'],
+    ['x'.repeat(65), `mcpServers.${'x'.repeat(65)}`],
+    ['ünïcode', 'mcpServers["ünïcode"]'],
+  ])('refuses the name %j', (name, path) => {
+    expect(serverProblems({ [name]: { command: 'x' } })).toEqual([
+      `config.json: ${path}: invalid server name ${JSON.stringify(name)}: use 1 to 64 letters, digits, "_", "-" or ".", not starting with "."`,
+    ]);
+  });
+
+  it('refuses an entry that is not an object', () => {
+    expect(serverProblems({ a: 'npx x', b: null, c: [] })).toEqual([
+      'config.json: mcpServers.a: expected object, got string',
+      'config.json: mcpServers.b: expected object, got null',
+      'config.json: mcpServers.c: expected object, got array',
+    ]);
+  });
+});
+
+describe('parseConfigFile: later-release fields', () => {
+  it.each(['oauth', 'client_header_forwarding'])('refuses %j', (field) => {
+    expect(serverProblems({ x: { url: 'https://h/mcp', [field]: {} } })).toEqual([
+      `config.json: mcpServers.x.${field}: not yet supported by this version of mcpgate`,
+    ]);
+  });
+
+  it('refuses them on disabled servers too', () => {
+    expect(serverProblems({ a: { command: 'x' }, x: { url: 'https://h/', oauth: true, disabled: true } })).toEqual([
+      'config.json: mcpServers.x.oauth: not yet supported by this version of mcpgate',
+    ]);
+  });
+});
+
+describe('parseConfigFile: several problems', () => {
+  it('reports all of them, one per line, in one error', () => {
+    const text = `{
+      "hooks": [],
+      "mcpServers": {
+        "time": { "command": "uvx", "args": ["x", 5], "timeout": 0 },
+        "mcp": { "url": "http://h/mcp" },
+        "api": { "url": "https://h/mcp", "headers": { "Authorization": "Bearer \${API_TOKEN}" } },
+        "both": { "command": "x", "url": "http://h/" },
+        "ok": { "command": "x" },
+      },
+    }`;
+    const error = configError(() => parseConfigFile(text, 'config.json', options));
+    const problems = problemsOf(error);
+    expect(problems).toEqual([
+      'config.json: mcpServers.api.headers.Authorization: environment variable API_TOKEN is not set (write ${API_TOKEN:-value} to give a default)',
+      'config.json: hooks: not yet supported by this version of mcpgate',
+      'config.json: mcpServers.time.args[1]: expected string, got number',
+      'config.json: mcpServers.time.timeout: must be a positive number, got 0',
+      'config.json: mcpServers.mcp: server name "mcp" is reserved for a gateway route; choose another name',
+      'config.json: mcpServers.both: has both "command" and "url"; give "command" for a stdio server or "url" for an HTTP one',
+    ]);
+    expect(error.message).toBe(problems.join('\n'));
+    expect(error.message.split('\n')[0]).toBe(problems[0]);
+  });
+
+  it('uses the file label it is given', () => {
+    expect(() => parseConfigFile('{"mcpServers": {"a": {}}}', '/etc/mcpgate/servers.json', options)).toThrow(
+      /^\/etc\/mcpgate\/servers\.json: mcpServers\.a: must have either/,
+    );
+  });
+});
