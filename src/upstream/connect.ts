@@ -87,7 +87,23 @@ async function connectWith(
     await transport.close().catch(() => undefined);
     throw error;
   }
+  deliverResponsesAfterNotifications(transport);
   return { client, transport, kind };
+}
+
+/**
+ * The SDK dispatches notification handlers one microtask late but settles responses at once, and
+ * forgets a request's progress handler when its response settles. A progress notification that
+ * arrives in the same chunk as its response (the last step of a fast tool, always) would be lost.
+ * Delaying each response by one microtask puts it behind the notifications that preceded it.
+ */
+function deliverResponsesAfterNotifications(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  transport.onmessage = (message, extra) => {
+    if ('id' in message && !('method' in message)) queueMicrotask(() => deliver(message, extra));
+    else deliver(message, extra);
+  };
 }
 
 /** Connects to the upstream once. Throws with a readable reason when it cannot. */

@@ -72,6 +72,11 @@ export interface CallOptions {
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 
+/** Why a stdio child stopped (exit code, last stderr lines); undefined for HTTP upstreams. */
+function exitReasonOf(connection: UpstreamConnection): string | undefined {
+  return connection.transport instanceof StdioClientTransport ? connection.transport.exitReason : undefined;
+}
+
 const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 const DEFAULT_STABLE_AFTER_MS = 30_000;
@@ -249,8 +254,7 @@ export class Upstream {
     this.settleFirstAttempt();
     await closed;
     this.connection = undefined;
-    const transport = connection.transport;
-    const reason = transport instanceof StdioClientTransport ? transport.exitReason : undefined;
+    const reason = exitReasonOf(connection);
     if (!this.lifetime.signal.aborted) this.lastError = `connection closed${reason ? `: ${reason}` : ''}`;
     return true;
   }
@@ -317,22 +321,27 @@ export class Upstream {
     options: CallOptions,
     send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal; onprogress?: CallOptions['onprogress'] }) => Promise<T>,
   ): Promise<T> {
-    const client = this.connection?.client;
-    if (!client || this.state === 'starting' || this.state === 'down') throw this.unavailableError();
+    const connection = this.connection;
+    if (!connection || this.state === 'starting' || this.state === 'down') throw this.unavailableError();
     const requestOptions = {
       timeout: this.config.timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onprogress ? { onprogress: options.onprogress } : {}),
     };
     try {
-      return await send(client, requestOptions);
+      return await send(connection.client, requestOptions);
     } catch (error) {
-      throw this.translateError(error, what, options.signal);
+      throw this.translateError(error, what, connection, options.signal);
     }
   }
 
   /** Turns what the SDK throws into a GatewayError that says what happened, in the caller's terms. */
-  private translateError(error: unknown, what: string, signal: AbortSignal | undefined): GatewayError {
+  private translateError(
+    error: unknown,
+    what: string,
+    connection: UpstreamConnection,
+    signal: AbortSignal | undefined,
+  ): GatewayError {
     const server = `server "${this.name}"`;
     if (error instanceof GatewayError) return error;
     if (signal?.aborted) {
@@ -347,8 +356,7 @@ export class Upstream {
         );
       }
       if (error.code === SdkErrorCode.ConnectionClosed || error.code === SdkErrorCode.NotConnected || error.code === SdkErrorCode.SendFailed) {
-        const transport = this.connection?.transport;
-        const reason = transport instanceof StdioClientTransport ? transport.exitReason : undefined;
+        const reason = exitReasonOf(connection);
         return new GatewayError(
           'UPSTREAM_CLOSED',
           `${server} closed the connection during the call to ${what}${reason ? ` (${reason})` : ''}; it is being restarted`,
