@@ -24,6 +24,7 @@ import { GatewayError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { emptyCatalog, filterTools, isToolAllowed, listCatalog, listTemplates, type Catalog } from './catalog.js';
 import { connectUpstream, type UpstreamConnection } from './connect.js';
+import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
 import { StdioClientTransport } from './stdio-transport.js';
 
 /**
@@ -92,6 +93,8 @@ export class Upstream {
   private connection: UpstreamConnection | undefined;
   private catalogValue: Catalog = emptyCatalog();
   private nextAttemptAt: number | undefined;
+  /** Why the current connection was dropped by us (HTTP failures), for `lastError`. */
+  private dropReason: string | undefined;
   private supervision: Promise<void> | undefined;
   private readonly lifetime = new AbortController();
   private readonly logger: Logger;
@@ -107,6 +110,10 @@ export class Upstream {
     this.name = config.name;
     this.config = config;
     this.logger = options.logger.child({ server: config.name });
+  }
+
+  private get connectTimeoutMs(): number {
+    return this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   }
 
   /** Starts connecting in the background; never throws. */
@@ -230,7 +237,7 @@ export class Upstream {
         logger: this.logger,
         clientInfo: this.options.clientInfo,
         clientOptions: { listChanged: this.listChangedHandlers() },
-        connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        connectTimeoutMs: this.connectTimeoutMs,
         signal: this.lifetime.signal,
       });
     } catch (error) {
@@ -244,7 +251,12 @@ export class Upstream {
         resolve();
       };
     });
-    connection.client.onerror = (error) => this.logger.debug({ err: error }, 'protocol error from the server');
+    connection.client.onerror = (error) => {
+      this.logger.debug({ err: error }, 'transport error');
+      if (connection.kind !== 'stdio' && classifyHttpFailure(error) === 'stream-lost') {
+        this.dropConnection(connection, `the event stream broke: ${describeHttpFailure(error)}`);
+      }
+    };
     this.connection = connection;
     this.logger.info(
       { transport: connection.kind, protocolVersion: connection.client.getNegotiatedProtocolVersion() },
@@ -254,9 +266,43 @@ export class Upstream {
     this.settleFirstAttempt();
     await closed;
     this.connection = undefined;
-    const reason = exitReasonOf(connection);
+    const reason = exitReasonOf(connection) ?? this.dropReason;
+    this.dropReason = undefined;
     if (!this.lifetime.signal.aborted) this.lastError = `connection closed${reason ? `: ${reason}` : ''}`;
     return true;
+  }
+
+  /**
+   * Gives up on a connection that can no longer serve (HTTP session lost, server unreachable,
+   * event stream broken): closing it wakes the supervisor, which reconnects with a fresh handshake.
+   */
+  private dropConnection(connection: UpstreamConnection, reason: string): void {
+    if (this.connection !== connection) return;
+    this.logger.warn({ reason }, 'the connection is broken; reconnecting');
+    this.dropReason = reason;
+    this.lastError = reason;
+    this.connection = undefined;
+    this.setState('down');
+    void connection.client.close().catch(() => undefined);
+  }
+
+  /** Resolves true once connected again (ready or degraded), false after `timeoutMs` or on close. */
+  private waitUntilConnected(timeoutMs: number): Promise<boolean> {
+    if (this.connection && (this.state === 'ready' || this.state === 'degraded')) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (connected: boolean): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        this.lifetime.signal.removeEventListener('abort', onAbort);
+        resolve(connected);
+      };
+      const onAbort = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const unsubscribe = this.onStateChange((status) => {
+        if (status.state === 'ready' || status.state === 'degraded') finish(true);
+      });
+      this.lifetime.signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private async refreshCatalog(client: Client): Promise<void> {
@@ -320,6 +366,7 @@ export class Upstream {
     what: string,
     options: CallOptions,
     send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal; onprogress?: CallOptions['onprogress'] }) => Promise<T>,
+    retryOnNewSession = true,
   ): Promise<T> {
     const connection = this.connection;
     if (!connection || this.state === 'starting' || this.state === 'down') throw this.unavailableError();
@@ -331,7 +378,15 @@ export class Upstream {
     try {
       return await send(connection.client, requestOptions);
     } catch (error) {
-      throw this.translateError(error, what, connection, options.signal);
+      const failure = connection.kind === 'stdio' ? undefined : classifyHttpFailure(error);
+      if (failure === undefined) throw this.translateError(error, what, connection, options.signal);
+      this.dropConnection(connection, describeHttpFailure(error));
+      // The server refused the session before doing any work, so one retry on a fresh session
+      // is safe; anything else (unreachable, stream lost mid-call) is reported, not repeated.
+      if (failure === 'session-lost' && retryOnNewSession && (await this.waitUntilConnected(this.connectTimeoutMs))) {
+        return this.request(what, options, send, false);
+      }
+      throw this.unavailableError();
     }
   }
 
