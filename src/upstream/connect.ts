@@ -23,7 +23,7 @@ import {
 import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { HttpUpstreamConfig, StdioUpstreamConfig, UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { StdioClientTransport } from './stdio-transport.js';
+import { ChildProcessTransport } from './stdio-transport.js';
 
 /** The transport actually in use, which for `http-auto` is only known after connecting. */
 export type ConnectedTransportKind = 'stdio' | 'sse' | 'streamable-http';
@@ -55,8 +55,8 @@ export function childEnvironment(config: StdioUpstreamConfig): Record<string, st
   return { ...base, ...config.env };
 }
 
-function stdioTransport(config: StdioUpstreamConfig, logger: Logger): StdioClientTransport {
-  return new StdioClientTransport({
+function stdioTransport(config: StdioUpstreamConfig, logger: Logger): ChildProcessTransport {
+  return new ChildProcessTransport({
     command: config.command,
     args: config.args,
     env: childEnvironment(config),

@@ -48,7 +48,7 @@ function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export class StdioClientTransport implements Transport {
+export class ChildProcessTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;

@@ -25,7 +25,7 @@ import type { Logger } from '../log/logger.js';
 import { emptyCatalog, filterTools, isToolAllowed, listCatalog, listTemplates, type Catalog } from './catalog.js';
 import { connectUpstream, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
-import { StdioClientTransport } from './stdio-transport.js';
+import { ChildProcessTransport } from './stdio-transport.js';
 
 /**
  * - `starting`: connecting (first time or after a failure).
@@ -75,7 +75,7 @@ export interface CallOptions {
 
 /** Why a stdio child stopped (exit code, last stderr lines); undefined for HTTP upstreams. */
 function exitReasonOf(connection: UpstreamConnection): string | undefined {
-  return connection.transport instanceof StdioClientTransport ? connection.transport.exitReason : undefined;
+  return connection.transport instanceof ChildProcessTransport ? connection.transport.exitReason : undefined;
 }
 
 const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
@@ -155,7 +155,7 @@ export class Upstream {
       resources: this.catalogValue.resources.length,
       resourceTemplates: this.catalogValue.resourceTemplates.length,
       prompts: this.catalogValue.prompts.length,
-      pid: transport instanceof StdioClientTransport ? (transport.pid ?? null) : null,
+      pid: transport instanceof ChildProcessTransport ? (transport.pid ?? null) : null,
       protocolVersion: client?.getNegotiatedProtocolVersion() ?? null,
       server: server ? { name: server.name, version: server.version } : null,
     };
@@ -242,6 +242,11 @@ export class Upstream {
       });
     } catch (error) {
       this.lastError = `cannot connect: ${describeError(error)}`;
+      return false;
+    }
+    if (this.lifetime.signal.aborted) {
+      // close() was called while the handshake was finishing: do not keep what it produced.
+      await connection.client.close().catch(() => undefined);
       return false;
     }
     const closed = new Promise<void>((resolve) => {

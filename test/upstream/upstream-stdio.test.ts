@@ -217,6 +217,15 @@ describe('stdio upstream', () => {
     expect((await rejection(upstream.callTool('echo', {}))).code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
+  it('close() during a handshake that never completes stops the child without waiting for the timeout', async () => {
+    const silent = startUpstream(stdioConfig({ name: 'silent', args: ['-e', 'setInterval(() => {}, 1000)'] }));
+    await waitFor('the child to be spawned', () => silent.currentState === 'starting');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The connect timeout is 60 s, twice this test's own limit: waiting for it would fail the test.
+    await silent.close();
+    expect(silent.status()).toMatchObject({ state: 'down', lastError: 'stopped' });
+  });
+
   it('serves server-everything from npm over stdio', async () => {
     const upstream = startUpstream(
       stdioConfig({ name: 'everything', args: [everythingServerPath, 'stdio'], disabledTools: ['get-env'] }),
