@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config/types.js';
 import { createApp } from './http/app.js';
 import { listen, type RunningServer } from './http/server.js';
 import { silentLogger, type Logger } from './log/logger.js';
+import { ChildProcessRegistry } from './upstream/child-registry.js';
 import { Upstream, type UpstreamOptions } from './upstream/upstream.js';
 import { packageVersion } from './version.js';
 
@@ -24,16 +25,22 @@ export interface Gateway {
   readonly app: Hono;
   /** Upstreams by server name, in config order. */
   readonly upstreams: ReadonlyMap<string, Upstream>;
-  /** Starts every upstream (concurrently, in the background) and listens. Resolves once listening. */
+  /**
+   * Listens, then starts every upstream (concurrently, in the background). Resolves once
+   * listening; rejects (having started no child) when the address cannot be bound.
+   */
   start(): Promise<RunningServer>;
   /** Resolves when every upstream has finished its first connection attempt. */
   whenSettled(): Promise<void>;
   /** Stops listening, then closes every upstream (children and their process groups included). */
   close(): Promise<void>;
+  /** Last resort, synchronous: SIGKILLs every child process group (a second Ctrl-C). */
+  kill(): void;
 }
 
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? silentLogger();
+  const children = new ChildProcessRegistry();
   const upstreams = new Map<string, Upstream>();
   for (const upstreamConfig of config.upstreams) {
     upstreams.set(
@@ -41,6 +48,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       new Upstream(upstreamConfig, {
         ...options.upstream,
         logger,
+        children,
         clientInfo: { name: 'mcpgate', version: packageVersion },
       }),
     );
@@ -51,7 +59,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     logger,
   });
 
-  let server: RunningServer | undefined;
+  let listening: Promise<RunningServer> | undefined;
   let closing: Promise<void> | undefined;
 
   return {
@@ -59,9 +67,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     app,
     upstreams,
     async start() {
-      for (const upstream of upstreams.values()) upstream.start();
-      server = await listen(app, config.host, config.port);
+      if (closing) throw new Error('the gateway is closed');
+      // Bind first: a taken port should fail fast, before any child is spawned.
+      listening ??= listen(app, config.host, config.port);
+      const server = await listening;
+      if (closing) throw new Error('the gateway was closed while starting');
       logger.info({ url: server.url, upstreams: [...upstreams.keys()] }, `mcpgate listening on ${server.url}`);
+      for (const upstream of upstreams.values()) upstream.start();
       return server;
     },
     async whenSettled() {
@@ -69,11 +81,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     close() {
       closing ??= (async () => {
+        const server = await listening?.catch(() => undefined);
         await server?.close();
         await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
         logger.info('mcpgate stopped');
       })();
       return closing;
+    },
+    kill() {
+      children.killAll();
     },
   };
 }

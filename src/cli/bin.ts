@@ -6,24 +6,14 @@
  */
 import { main } from './main.js';
 
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      // A second signal while stopping means "now": do not make the user wait for slow children.
-      if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
-      stopping = true;
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
-
 main(process.argv.slice(2), {
   env: process.env,
+  writeOut: (text) => process.stdout.write(text),
   writeError: (text) => process.stderr.write(text),
-  waitForStopSignal,
+  onStopSignal: (listener) => {
+    process.on('SIGINT', () => listener('SIGINT'));
+    process.on('SIGTERM', () => listener('SIGTERM'));
+  },
 }).then(
   (code) => process.exit(code),
   (error: unknown) => {

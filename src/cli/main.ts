@@ -3,12 +3,12 @@
  * only `bin.ts` calls `process.exit`.
  *
  * Exit codes: 0 stopped normally, 1 failed at run time (e.g. the port is taken),
- * 2 bad command line or config file.
+ * 2 bad command line or config file; 130/143 when a second SIGINT/SIGTERM forced the stop.
  *
  * @module
  */
 import { CommanderError } from 'commander';
-import { createGateway, type Gateway } from '../gateway.js';
+import { createGateway } from '../gateway.js';
 import { GatewayError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { packageVersion } from '../version.js';
@@ -18,16 +18,34 @@ import { parseCommandLine, type ParsedCommandLine } from './options.js';
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME_FAILURE = 1;
 export const EXIT_USAGE = 2;
+const EXIT_FORCED: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export interface MainIo {
   env: NodeJS.ProcessEnv;
-  /** Where messages for the person at the terminal go (stderr: stdout may carry the protocol). */
+  /** Answers asked for (help, version). */
+  writeOut: (text: string) => void;
+  /** Messages for the person at the terminal (stdout may carry the protocol). */
   writeError: (text: string) => void;
-  /** Resolves with the signal name when the process is asked to stop. */
-  waitForStopSignal: () => Promise<string>;
+  /** Calls `listener` on every SIGINT/SIGTERM, from the moment main starts. */
+  onStopSignal: (listener: (signal: string) => void) => void;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 export async function main(argv: string[], io: MainIo): Promise<number> {
+  // Signals are ours from the start: one asks for a clean stop, a second forces it.
+  const stopRequested = deferred<string>();
+  const forceRequested = deferred<string>();
+  let signals = 0;
+  io.onStopSignal((signal) => {
+    signals += 1;
+    (signals === 1 ? stopRequested : forceRequested).resolve(signal);
+  });
+
   let parsed: ParsedCommandLine;
   try {
     parsed = parseCommandLine(argv);
@@ -39,7 +57,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     throw error;
   }
   if (parsed.options.version === true) {
-    io.writeError(`mcpgate ${packageVersion}\n`);
+    io.writeOut(`mcpgate ${packageVersion}\n`);
     return EXIT_OK;
   }
 
@@ -58,17 +76,26 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   for (const warning of built.warnings) logger.warn(warning);
   if (built.demo) logger.info('no server given: serving the bundled demo MCP server (see --help to serve your own)');
 
-  const gateway: Gateway = createGateway(built.config, { logger });
-  try {
-    await gateway.start();
-  } catch (error) {
-    logger.fatal({ err: error }, `cannot listen on ${built.config.host}:${built.config.port}: ${describeError(error)}`);
-    await gateway.close();
-    return EXIT_RUNTIME_FAILURE;
-  }
+  const gateway = createGateway(built.config, { logger });
+  const started = gateway.start().then(
+    () => true,
+    (error: unknown) => {
+      if (signals === 0) {
+        logger.fatal({ err: error }, `cannot listen on ${built.config.host}:${built.config.port}: ${describeError(error)}`);
+      }
+      return false;
+    },
+  );
+  const running = await Promise.race([started, stopRequested.promise.then(() => true)]);
+  const signal = running ? await stopRequested.promise : undefined;
+  if (signal) logger.info({ signal }, 'stopping (send the signal again to stop at once)');
 
-  const signal = await io.waitForStopSignal();
-  logger.info({ signal }, 'stopping');
-  await gateway.close();
-  return EXIT_OK;
+  const forced = await Promise.race([gateway.close().then(() => undefined), forceRequested.promise]);
+  if (forced !== undefined) {
+    gateway.kill();
+    logger.warn({ signal: forced }, 'stopped at once: every child process group was killed');
+    return EXIT_FORCED[forced] ?? EXIT_RUNTIME_FAILURE;
+  }
+  // Stopped on request (even mid-start) is a normal stop; otherwise start-up failed.
+  return signal !== undefined || (await started) ? EXIT_OK : EXIT_RUNTIME_FAILURE;
 }

@@ -88,15 +88,16 @@ export function createProgram(): Command {
     .showHelpAfterError('(run mcpgate --help for usage)')
     .addHelpText('after', usageExamples)
     .exitOverride()
-    .configureOutput({ writeOut: (text) => process.stderr.write(text), writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
 
   program
     .addOption(new Option('-h, --host <host>', 'address to bind').default('127.0.0.1'))
     .addOption(new Option('-p, --port <port>', 'port to listen on').default('8000'))
     .addOption(new Option('-c, --config <file>', 'Claude-Desktop-style config file with "mcpServers" (multi-server mode)'))
     .addOption(
-      new Option('--server-type, --type <type>', 'how to reach a single server: stdio, sse, streamable-http (default: stdio, or auto-detect for a URL)'),
+      new Option('--server-type <type>', 'how to reach a single server: stdio, sse, streamable-http (default: stdio, or auto-detect for a URL); alias --type'),
     )
+    .addOption(new Option('--type <type>', 'alias of --server-type (mcpo)').hideHelp())
     .addOption(new Option('--transport <type>', 'alias of --server-type (mcp-proxy)').hideHelp())
     .addOption(new Option('-H, --header <json>', 'headers for a single sse/streamable-http server, as a JSON object'))
     .addOption(
@@ -161,8 +162,7 @@ export function normaliseEnvPairs(argv: string[]): string[] {
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   const program = createProgram();
   program.parse(normaliseEnvPairs(argv), { from: 'user' });
-  const raw = program.opts<CliOptions & { transport?: string }>();
-  const options: CliOptions = { ...raw };
-  if (raw.transport !== undefined && raw.serverType === undefined) options.serverType = raw.transport;
-  return { options, server: program.args };
+  const { type, transport, ...options } = program.opts<CliOptions & { type?: string; transport?: string }>();
+  const serverType = options.serverType ?? type ?? transport;
+  return { options: serverType === undefined ? options : { ...options, serverType }, server: program.args };
 }

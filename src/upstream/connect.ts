@@ -23,6 +23,7 @@ import {
 import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { HttpUpstreamConfig, StdioUpstreamConfig, UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { ChildProcessRegistry } from './child-registry.js';
 import { ChildProcessTransport } from './stdio-transport.js';
 
 /** The transport actually in use, which for `http-auto` is only known after connecting. */
@@ -42,6 +43,8 @@ export interface ConnectOptions {
   /** Bound on the handshake, so that a server that never answers is reported instead of waited on. */
   connectTimeoutMs: number;
   signal: AbortSignal;
+  /** Registers stdio children for a forced stop. */
+  children?: ChildProcessRegistry;
 }
 
 /** HTTP statuses that mean "no streamable HTTP here, try the legacy SSE transport". */
@@ -55,8 +58,9 @@ export function childEnvironment(config: StdioUpstreamConfig): Record<string, st
   return { ...base, ...config.env };
 }
 
-function stdioTransport(config: StdioUpstreamConfig, logger: Logger): ChildProcessTransport {
+function stdioTransport(config: StdioUpstreamConfig, logger: Logger, children?: ChildProcessRegistry): ChildProcessTransport {
   return new ChildProcessTransport({
+    registry: children,
     command: config.command,
     args: config.args,
     env: childEnvironment(config),
@@ -110,7 +114,7 @@ function deliverResponsesAfterNotifications(transport: Transport): void {
 export async function connectUpstream(config: UpstreamConfig, options: ConnectOptions): Promise<UpstreamConnection> {
   switch (config.transport) {
     case 'stdio': {
-      const transport = stdioTransport(config, options.logger);
+      const transport = stdioTransport(config, options.logger, options.children);
       try {
         return await connectWith(transport, 'stdio', options, 'legacy');
       } catch (error) {

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
 import { JsonLinesReader, TextLineSplitter, toJsonLine } from '../framing/json-lines.js';
 import type { Logger } from '../log/logger.js';
+import { signalProcessTree, type ChildProcessRegistry } from './child-registry.js';
 
 export interface StdioTransportOptions {
   command: string;
@@ -25,6 +26,8 @@ export interface StdioTransportOptions {
   logger: Logger;
   /** Grace period between each step of the shutdown ladder (stdin end, SIGTERM, SIGKILL). */
   killGraceMs?: number;
+  /** Where the running child is registered, for a forced stop of the whole gateway. */
+  registry?: ChildProcessRegistry;
 }
 
 /** How many stderr lines are kept to explain a child that dies. */
@@ -35,17 +38,6 @@ const STDOUT_DRAIN_MS = 100;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Signals the child's whole process group (POSIX) or the child alone (Windows). */
-function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    if (process.platform === 'win32') child.kill(signal);
-    else process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: the group is already gone, which is what we wanted.
-  }
 }
 
 export class ChildProcessTransport implements Transport {
@@ -89,6 +81,7 @@ export class ChildProcessTransport implements Transport {
       windowsHide: true,
     });
     this.child = child;
+    this.options.registry?.add(child);
 
     const reader = new JsonLinesReader({
       onMessage: (message) => this.onmessage?.(message),
@@ -125,7 +118,8 @@ export class ChildProcessTransport implements Transport {
         this.exitDescription =
           signal !== null ? `process was killed by ${signal}` : `process exited with code ${code ?? 'unknown'}`;
         // The direct child is gone; make sure nothing it started lingers in its group.
-        signalTree(child, 'SIGKILL');
+        signalProcessTree(child, 'SIGKILL');
+        this.options.registry?.delete(child);
         resolve();
         // Read what the child wrote just before it died, but do not wait on a pipe that a
         // grandchild might still hold open: that is the hang this transport exists to avoid.
@@ -144,6 +138,7 @@ export class ChildProcessTransport implements Transport {
               : `cannot start ${command}: ${error.message}`;
         this.exitDescription = reason;
         this.child = undefined;
+        this.options.registry?.delete(child);
         reject(new Error(reason, { cause: error }));
         this.finish();
       });
@@ -185,9 +180,9 @@ export class ChildProcessTransport implements Transport {
     if (child.exitCode === null && child.signalCode === null) {
       child.stdin?.end();
       if (!(await exitedWithin(grace))) {
-        signalTree(child, 'SIGTERM');
+        signalProcessTree(child, 'SIGTERM');
         if (!(await exitedWithin(grace))) {
-          signalTree(child, 'SIGKILL');
+          signalProcessTree(child, 'SIGKILL');
           await this.exited;
         }
       }

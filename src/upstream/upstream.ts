@@ -23,6 +23,7 @@ import type { UpstreamConfig } from '../config/types.js';
 import { GatewayError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { emptyCatalog, filterTools, isToolAllowed, listCatalog, listTemplates, type Catalog } from './catalog.js';
+import type { ChildProcessRegistry } from './child-registry.js';
 import { connectUpstream, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
 import { ChildProcessTransport } from './stdio-transport.js';
@@ -63,6 +64,8 @@ export interface UpstreamOptions {
   connectTimeoutMs?: number;
   /** A connection that stayed up this long resets the backoff. */
   stableAfterMs?: number;
+  /** Registers stdio children so the gateway can kill them all on a forced stop. */
+  children?: ChildProcessRegistry;
 }
 
 /** Per-call options every frontend can pass. */
@@ -238,6 +241,7 @@ export class Upstream {
         clientInfo: this.options.clientInfo,
         clientOptions: { listChanged: this.listChangedHandlers() },
         connectTimeoutMs: this.connectTimeoutMs,
+        children: this.options.children,
         signal: this.lifetime.signal,
       });
     } catch (error) {

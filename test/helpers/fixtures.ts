@@ -1,6 +1,7 @@
 /**
  * Shared test helpers: configs for the fixture servers, a logger that records, polling waits.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
@@ -81,14 +82,31 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a process with this pid exists. */
-export function processExists(pid: number): boolean {
+/**
+ * True when no process has this pid any more. A killed process whose parent has not reaped it
+ * yet (a zombie, e.g. an orphan re-parented to a PID 1 that does not reap) counts as gone: it
+ * runs no code and holds no resources but its pid, and `kill(pid, 0)` still succeeds on it.
+ */
+export function processIsGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
   }
+  if (process.platform !== 'linux') return false;
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; the comm may contain spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+/** Whether a live (not zombie) process has this pid. */
+export function processExists(pid: number): boolean {
+  return !processIsGone(pid);
 }
 
 export function textOf(result: { content?: unknown }): string {

@@ -1,0 +1,219 @@
+/**
+ * The `mcpgate` command refusing what it cannot run: bad config files, bad flags and flags whose
+ * feature is not built yet all exit with 2 at once, say what is wrong on stderr, and never write
+ * to stdout (reserved for the protocol). Plus `--help` and `--version`.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createProgram } from '../../src/cli/options.js';
+import { fixture, killLeftovers, repoRoot, runCli, startCli, tempDir, type CliOutcome, type CliProcess } from './run-cli.js';
+
+let temp: Awaited<ReturnType<typeof tempDir>>;
+
+beforeAll(async () => {
+  temp = await tempDir();
+});
+afterEach(async ({ task }) => {
+  await killLeftovers(task);
+});
+afterAll(async () => {
+  await killLeftovers();
+  await temp?.remove();
+});
+
+/** Exit 2, nothing on stdout, and stderr says `expected` (each pattern must match). */
+function expectUsageFailure(outcome: CliOutcome, ...expected: Array<string | RegExp>): void {
+  const context = outcome.cli.transcript();
+  expect(outcome.signal, context).toBeNull();
+  expect(outcome.code, context).toBe(2);
+  expect(outcome.stdout, context).toBe('');
+  for (const pattern of expected) {
+    if (typeof pattern === 'string') expect(outcome.stderr, context).toContain(pattern);
+    else expect(outcome.stderr, context).toMatch(pattern);
+  }
+  // A refused start never gets as far as the logger.
+  expect(outcome.stderr, context).not.toContain('mcpgate listening on');
+}
+
+/** Writes `text` as `<temp>/<dir>/config.json` and runs `mcpgate --config config.json` from that directory. */
+async function runWithConfig(dir: string, text: string | undefined, extraArgs: string[] = []): Promise<CliOutcome> {
+  const cwd = join(temp.dir, dir);
+  await mkdir(cwd, { recursive: true });
+  if (text !== undefined) await writeFile(join(cwd, 'config.json'), text, 'utf8');
+  return runCli(['--port', '0', '--config', 'config.json', ...extraArgs], { cwd });
+}
+
+describe.concurrent('config file errors exit with 2, naming the file, the JSON path and the problem', () => {
+  it('a missing file', async () => {
+    const outcome = await runWithConfig('missing', undefined);
+    expectUsageFailure(outcome, 'mcpgate: config.json: cannot read file: ENOENT');
+  });
+
+  it('a JSON syntax error, with line:column', async () => {
+    const outcome = await runWithConfig('syntax', '{\n  "mcpServers": {\n    "time": { "command": "x" "args": [] }\n  }\n}\n');
+    expectUsageFailure(outcome, /mcpgate: config\.json:3:\d+: JSON syntax error: comma expected/);
+  });
+
+  it('a number where a string argument is expected', async () => {
+    const outcome = await runWithConfig('args-type', '{"mcpServers": {"time": {"command": "uvx", "args": [1]}}}');
+    expectUsageFailure(outcome, 'config.json: mcpServers.time.args[0]: expected string, got number');
+  });
+
+  it('no "mcpServers"', async () => {
+    const outcome = await runWithConfig('no-servers', '{"servers": {}}');
+    expectUsageFailure(outcome, 'config.json: mcpServers: missing: the file must have an "mcpServers" object');
+  });
+
+  it('a server with neither command nor url', async () => {
+    const outcome = await runWithConfig('no-command', '{"mcpServers": {"time": {"args": ["x"]}}}');
+    expectUsageFailure(outcome, 'config.json: mcpServers.time: must have either "command" (stdio) or "url"');
+  });
+
+  it('an unset ${VAR}', async () => {
+    const outcome = await runWithConfig(
+      'unset-var',
+      '{"mcpServers": {"api": {"url": "http://127.0.0.1:9/mcp", "headers": {"Authorization": "Bearer ${NOPE_UNSET_VAR}"}}}}',
+    );
+    expectUsageFailure(
+      outcome,
+      'config.json: mcpServers.api.headers.Authorization: environment variable NOPE_UNSET_VAR is not set',
+    );
+  });
+
+  it('an "oauth" field (not yet supported)', async () => {
+    const outcome = await runWithConfig('oauth', '{"mcpServers": {"api": {"url": "http://127.0.0.1:9/mcp", "oauth": {"clientId": "x"}}}}');
+    expectUsageFailure(outcome, 'config.json: mcpServers.api.oauth: not yet supported');
+  });
+
+  it('every problem of the file at once, one line each', async () => {
+    const outcome = await runWithConfig(
+      'several',
+      '{"mcpServers": {"a": {"command": "x", "args": [1]}, "b": {"args": []}, "c": {"command": "y", "timeout": -1}}}',
+    );
+    expectUsageFailure(
+      outcome,
+      'mcpgate: config.json: mcpServers.a.args[0]: expected string, got number\n',
+      'mcpgate: config.json: mcpServers.b: must have either "command"',
+      'mcpgate: config.json: mcpServers.c.timeout: must be a positive number, got -1',
+    );
+  });
+});
+
+describe.concurrent('bad command lines exit with 2', () => {
+  it('--port abc', async () => {
+    expectUsageFailure(await runCli(['--port', 'abc']), '--port', '"abc"');
+  });
+
+  it('--log-level loud', async () => {
+    expectUsageFailure(await runCli(['--port', '0', '--log-level', 'loud']), '--log-level', '"loud"');
+  });
+
+  it("--header 'not json'", async () => {
+    expectUsageFailure(
+      await runCli(['--port', '0', '--header', 'not json', '--', 'http://127.0.0.1:9/mcp']),
+      '--header: not valid JSON',
+    );
+  });
+
+  it('an unknown flag', async () => {
+    expectUsageFailure(await runCli(['--port', '0', '--frobnicate']), "unknown option '--frobnicate'");
+  });
+
+  it('--config together with a server command', async () => {
+    expectUsageFailure(
+      await runCli(['--port', '0', '--config', 'x.json', '--', 'node', 'server.js']),
+      'give either --config or a server command, not both',
+    );
+  });
+
+  it('-e without a value', async () => {
+    expectUsageFailure(await runCli(['--port', '0', '-e', 'LONELY', '--', 'node', 'server.js']), '--env', 'LONELY');
+  });
+
+  it('--env-path naming a missing file', async () => {
+    expectUsageFailure(await runCli(['--port', '0', '--env-path', join(temp.dir, 'no-such.env')]), '--env-path: cannot read');
+  });
+});
+
+/** Whether the CLI exits first (as a refused command line should) or starts listening. */
+async function exitsOrListens(cli: CliProcess): Promise<'exited' | 'listening'> {
+  return Promise.race([
+    cli.waitForExit(15_000).then(() => 'exited' as const),
+    cli.waitForListening(15_000).then(
+      () => 'listening' as const,
+      // waitForListening rejects when the process exits first; the exit wins the race then.
+      () => new Promise<never>(() => undefined),
+    ),
+  ]);
+}
+
+describe.concurrent('the server type flag', () => {
+  const envServer = fixture('cli-env-server.mjs');
+
+  it('--transport (mcp-proxy spelling) with an unknown type exits with 2', async ({ task }) => {
+    const cli = startCli(['--port', '0', '--transport', 'bogus', '--', process.execPath, envServer], { owner: task });
+    expect(await exitsOrListens(cli), cli.transcript()).toBe('exited');
+    const exit = await cli.waitForExit();
+    expectUsageFailure(
+      { ...exit, stdout: cli.stdout, stderr: cli.stderr, cli },
+      '--server-type: expected stdio, sse or streamable-http, got "bogus"',
+    );
+  });
+
+  it.for(['--server-type', '--type'])('%s with an unknown type exits with 2', async (flag, { task }) => {
+    const cli = startCli(['--port', '0', flag, 'bogus', '--', process.execPath, envServer], { owner: task });
+    expect(await exitsOrListens(cli), cli.transcript()).toBe('exited');
+    expect(cli.stderr).toContain('--server-type: expected stdio, sse or streamable-http, got "bogus"');
+  });
+});
+
+/** Each flag that is accepted but not built yet, with arguments that give it. */
+const notYetSupportedFlags: Array<[flag: string, args: string[]]> = [
+  ['--api-key', ['--api-key', 'k']],
+  ['--strict-auth', ['--strict-auth']],
+  ['--hot-reload', ['--hot-reload']],
+  ['--root-path', ['--root-path', '/x']],
+  ['--path-prefix', ['--path-prefix', '/x']],
+  ['--cors-allow-origins', ['--cors-allow-origins', '*']],
+  ['--allow-origin', ['--allow-origin', 'x']],
+  ['--ssl-certfile', ['--ssl-certfile', 'a']],
+  ['--ssl-keyfile', ['--ssl-keyfile', 'b']],
+  ['--stateless', ['--stateless']],
+  ['--name', ['--name', 'n']],
+  ['--description', ['--description', 'd']],
+  ['--version', ['--version', '2.0']],
+];
+
+describe.concurrent('flags whose feature is not built yet exit with 2', () => {
+  it.each(notYetSupportedFlags)('%s', async (flag, args) => {
+    const outcome = await runCli(['--port', '0', ...args]);
+    expectUsageFailure(outcome, 'not yet supported', flag);
+  });
+});
+
+describe.concurrent('--help and --version', () => {
+  it('--help exits 0 and documents every flag and the 127.0.0.1 default', async () => {
+    const outcome = await runCli(['--help']);
+    expect(outcome.code, outcome.cli.transcript()).toBe(0);
+    expect(outcome.stderr).toBe('');
+    // Every long flag declared, read from the program itself so this list cannot go stale.
+    const longFlags = createProgram()
+      .options.filter((option) => !option.hidden)
+      .flatMap((option) => option.flags.split(/[ ,|]+/).filter((part) => part.startsWith('--')));
+    expect(longFlags.length).toBeGreaterThan(20);
+    for (const flag of longFlags) expect(outcome.stdout, `--help should mention ${flag}`).toContain(flag);
+    expect(outcome.stdout).toContain('--help');
+    expect(outcome.stdout).toMatch(/mcpgate binds 127\.0\.0\.1/);
+    expect(outcome.stdout).toContain('--host 0.0.0.0');
+  });
+
+  it('--version alone prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const outcome = await runCli(['--version']);
+    expect(outcome.code, outcome.cli.transcript()).toBe(0);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.stdout.trim()).toBe(`mcpgate ${version}`);
+  });
+});
