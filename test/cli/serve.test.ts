@@ -1,9 +1,11 @@
 /**
- * `mcpgate` serving: single-server mode (`-- command`), the bundled demo with no arguments, a
- * server that never starts next to a good one, and a port that is already taken.
+ * `mcpgate` serving: single-server mode (`-- command` or a URL), the bundled demo with no
+ * arguments, a server that never starts next to a good one, a port that is already taken, and a
+ * stop requested mid-handshake.
  */
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoServerCommand } from '../../src/demo/command.js';
@@ -17,6 +19,8 @@ import {
   upstreamNamed,
   type CliProcess,
 } from './run-cli.js';
+import { startModernHttpServer } from '../fixtures/modern-http-server.js';
+import { everythingServerPath, freePort, processIsGone, waitFor } from '../helpers/fixtures.js';
 
 let temp: Awaited<ReturnType<typeof tempDir>>;
 
@@ -124,5 +128,50 @@ describe.concurrent('serving', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('a single remote server: --server-type, --type and auto-detection pick the transport', async ({ task }) => {
+    const modern = await startModernHttpServer();
+    const port = await freePort();
+    const everything = spawn(process.execPath, [everythingServerPath, 'sse'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        everything.stderr!.on('data', (chunk: Buffer) => /running on port/i.test(String(chunk)) && resolve());
+        everything.once('exit', (code) => reject(new Error(`server-everything exited with ${code}`)));
+      });
+      const cases: Array<[string[], Record<string, unknown>]> = [
+        [['--server-type', 'sse', '--', `http://127.0.0.1:${port}/sse`], { transport: 'sse' }],
+        [
+          ['--type', 'streamable-http', '--header', '{"X-Test":"1"}', '--', modern.url],
+          { transport: 'streamable-http', protocolVersion: '2026-07-28' },
+        ],
+        [['--', modern.url], { transport: 'streamable-http', protocolVersion: '2026-07-28' }],
+      ];
+      await Promise.all(
+        cases.map(async ([args, expected]) => {
+          const cli = startCli(['--port', '0', ...args], { owner: task });
+          const { status, body } = await pollReadyz(await cli.waitForListening());
+          expect(status, cli.transcript()).toBe(200);
+          expect(body.upstreams[0]).toMatchObject({ name: 'default', state: 'ready', ...expected });
+          await stop(cli);
+        }),
+      );
+    } finally {
+      everything.kill('SIGKILL');
+      await modern.close();
+    }
+  });
+
+  it('a stop requested while a server is still in its handshake exits 0 and leaves no child', async ({ task }) => {
+    const pidFile = `${temp.dir}/silent.pid`;
+    const cli = startCli(['--port', '0', '--', process.execPath, fixture('cli-silent-server.mjs'), pidFile], { owner: task });
+    await cli.waitForListening();
+    const pid = Number(await waitFor('the pid file', () => readFile(pidFile, 'utf8').catch(() => '')));
+    expect(processIsGone(pid)).toBe(false);
+    await stop(cli);
+    await waitFor('the child to be gone', () => processIsGone(pid));
   });
 });
