@@ -5,35 +5,23 @@
  * `test/fixtures/cli-env-server.mjs` reports the variables named in its arguments as
  * `serverInfo.version`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoServerCommand } from '../../src/demo/command.js';
 import {
   baseEnv,
   fixture,
   getJson,
-  killLeftovers,
   pollReadyz,
   startCli,
-  tempDir,
   upstreamNamed,
+  useCliLifecycle,
   type CliProcess,
   type ReadyzBody,
 } from './run-cli.js';
 
 const envServer = fixture('cli-env-server.mjs');
 
-let temp: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  temp = await tempDir();
-});
-afterEach(async ({ task }) => {
-  await killLeftovers(task);
-});
-afterAll(async () => {
-  await killLeftovers();
-  await temp?.remove();
-});
+const temp = useCliLifecycle();
 
 /** What the env fixture saw, from its `server.version` in `/readyz`. */
 function childEnv(body: ReadyzBody, name: string): Record<string, string | null> {

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { UpstreamStatus } from '../../src/upstream/upstream.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -369,6 +370,28 @@ export function upstreamNamed(body: ReadyzBody, name: string): UpstreamStatus {
   if (!found) throw new Error(`no upstream "${name}" in /readyz: ${JSON.stringify(body)}`);
   return found;
 }
+
+/**
+ * The hooks every CLI test file needs: a temporary directory for the file's configs, and no
+ * process left running after each test (nor after the file). Call at the top level of a test file;
+ * the returned object is filled in before the first test runs.
+ */
+export function useCliLifecycle(): TempDir {
+  const temp = {} as TempDir;
+  beforeAll(async () => {
+    Object.assign(temp, await tempDir());
+  });
+  afterEach(async ({ task }) => {
+    await killLeftovers(task);
+  });
+  afterAll(async () => {
+    await killLeftovers();
+    await temp.remove?.();
+  });
+  return temp;
+}
+
+export type TempDir = Awaited<ReturnType<typeof tempDir>>;
 
 /** A fresh temporary directory, and a function that removes it. */
 export async function tempDir(prefix = 'mcpgate-cli-'): Promise<{ dir: string; write: (name: string, text: string) => Promise<string>; remove: () => Promise<void> }> {

@@ -7,33 +7,21 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoServerCommand } from '../../src/demo/command.js';
 import {
   fixture,
   getJson,
-  killLeftovers,
   pollReadyz,
   startCli,
-  tempDir,
   upstreamNamed,
+  useCliLifecycle,
   type CliProcess,
 } from './run-cli.js';
 import { startModernHttpServer } from '../fixtures/modern-http-server.js';
 import { everythingServerPath, freePort, processIsGone, waitFor } from '../helpers/fixtures.js';
 
-let temp: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  temp = await tempDir();
-});
-afterEach(async ({ task }) => {
-  await killLeftovers(task);
-});
-afterAll(async () => {
-  await killLeftovers();
-  await temp?.remove();
-});
+const temp = useCliLifecycle();
 
 async function stop(cli: CliProcess): Promise<void> {
   cli.signal('SIGTERM');

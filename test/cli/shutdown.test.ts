@@ -4,32 +4,20 @@
  * EOF and SIGTERM (SIGKILL after the grace period).
  */
 import { writeFile } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoServerCommand } from '../../src/demo/command.js';
 import {
   fixture,
-  killLeftovers,
   pollReadyz,
   pollUntil,
   startCli,
-  tempDir,
   upstreamNamed,
+  useCliLifecycle,
   type CliProcess,
 } from './run-cli.js';
 import { processIsGone } from '../helpers/fixtures.js';
 
-let temp: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  temp = await tempDir();
-});
-afterEach(async ({ task }) => {
-  await killLeftovers(task);
-});
-afterAll(async () => {
-  await killLeftovers();
-  await temp?.remove();
-});
+const temp = useCliLifecycle();
 
 async function writeConfig(name: string, servers: Record<string, { command: string; args: string[] }>): Promise<string> {
   const path = `${temp.dir}/${name}`;
@@ -55,6 +43,19 @@ async function expectAllGone(cli: CliProcess, pids: number[], timeoutMs = 5_000)
     const alive = pids.filter((pid) => !processIsGone(pid));
     throw new Error(`${error.message}; still running: ${alive.join(', ')}\n${cli.transcript()}`);
   });
+}
+
+/** Starts the CLI on a server that ignores SIGTERM and stdin EOF; resolves once it is ready. */
+async function startStubborn(configName: string, owner: object): Promise<{ cli: CliProcess; pid: number }> {
+  const config = await writeConfig(configName, {
+    stubborn: { command: process.execPath, args: [fixture('cli-stubborn-server.mjs')] },
+  });
+  const cli = startCli(['--port', '0', '--config', config], { owner });
+  const { body } = await pollReadyz(await cli.waitForListening());
+  const pid = upstreamNamed(body, 'stubborn').pid;
+  expect(pid, JSON.stringify(body)).toBeTypeOf('number');
+  expectAlive(cli, [pid!]);
+  return { cli, pid: pid! };
 }
 
 describe.concurrent('shutdown stops every process the gateway started', () => {
@@ -85,42 +86,26 @@ describe.concurrent('shutdown stops every process the gateway started', () => {
   });
 
   it('a child that ignores SIGTERM and stdin EOF is killed after the grace period', async ({ task }) => {
-    const config = await writeConfig('stubborn.json', {
-      stubborn: { command: process.execPath, args: [fixture('cli-stubborn-server.mjs')] },
-    });
-    const cli = startCli(['--port', '0', '--config', config], { owner: task });
-    const url = await cli.waitForListening();
-    const { body } = await pollReadyz(url);
-    const pid = upstreamNamed(body, 'stubborn').pid;
-    expect(pid, JSON.stringify(body)).toBeTypeOf('number');
-    expectAlive(cli, [pid!]);
+    const { cli, pid } = await startStubborn('stubborn.json', task);
 
     const stoppedAt = Date.now();
     cli.signal('SIGTERM');
     const exit = await cli.waitForExit(12_000);
     expect(exit, cli.transcript()).toEqual({ code: 0, signal: null });
-    await expectAllGone(cli, [pid!]);
+    await expectAllGone(cli, [pid]);
     // It got SIGTERM (and said it ignored it) before the SIGKILL.
     expect(cli.stderr).toContain('cli-stubborn-server: ignoring SIGTERM');
     expect(Date.now() - stoppedAt).toBeLessThan(12_000);
   });
 
   it('a second signal exits at once, killing every child process group', async ({ task }) => {
-    const config = await writeConfig('stubborn-twice.json', {
-      stubborn: { command: process.execPath, args: [fixture('cli-stubborn-server.mjs')] },
-    });
-    const cli = startCli(['--port', '0', '--config', config], { owner: task });
-    const url = await cli.waitForListening();
-    const { body } = await pollReadyz(url);
-    const pid = upstreamNamed(body, 'stubborn').pid;
-    expect(pid, JSON.stringify(body)).toBeTypeOf('number');
-    expectAlive(cli, [pid!]);
+    const { cli, pid } = await startStubborn('stubborn-twice.json', task);
 
     cli.signal('SIGTERM');
     await cli.waitForLog((record) => String(record.msg).startsWith('stopping'));
     cli.signal('SIGTERM');
     const exit = await cli.waitForExit(3_000);
     expect(exit, cli.transcript()).toEqual({ code: 143, signal: null });
-    await expectAllGone(cli, [pid!], 2_000);
+    await expectAllGone(cli, [pid], 2_000);
   });
 });

@@ -6,22 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/options.js';
-import { fixture, killLeftovers, repoRoot, runCli, startCli, tempDir, type CliOutcome, type CliProcess } from './run-cli.js';
+import {
+  fixture,
+  repoRoot,
+  runCli,
+  startCli,
+  useCliLifecycle,
+  type CliOutcome,
+  type CliProcess,
+} from './run-cli.js';
 
-let temp: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  temp = await tempDir();
-});
-afterEach(async ({ task }) => {
-  await killLeftovers(task);
-});
-afterAll(async () => {
-  await killLeftovers();
-  await temp?.remove();
-});
+const temp = useCliLifecycle();
 
 /** Exit 2, nothing on stdout, and stderr says `expected` (each pattern must match). */
 function expectUsageFailure(outcome: CliOutcome, ...expected: Array<string | RegExp>): void {
