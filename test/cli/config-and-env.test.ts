@@ -14,6 +14,7 @@ import {
   pollReadyz,
   startCli,
   upstreamNamed,
+  stopCleanly,
   useCliLifecycle,
   type CliProcess,
   type ReadyzBody,
@@ -37,13 +38,6 @@ async function readyAnswer(cli: CliProcess): Promise<{ url: string; body: Readyz
   return { url, body };
 }
 
-/** Sends SIGTERM and expects a clean exit. */
-async function stop(cli: CliProcess): Promise<void> {
-  cli.signal('SIGTERM');
-  const { code } = await cli.waitForExit(15_000);
-  expect(code, cli.transcript()).toBe(0);
-  expect(cli.stdout).toBe('');
-}
 
 describe.concurrent('a config file with comments, trailing commas and ${VAR:-default}', () => {
   it('serves every enabled server, lists the disabled one, and expands the default', async ({ task }) => {
@@ -89,7 +83,7 @@ describe.concurrent('a config file with comments, trailing commas and ${VAR:-def
     // The disabled server was never started, and nothing was warned about.
     expect(cli.stderr).not.toContain('definitely-not-a-command-xyz');
     expect(cli.logRecords().filter((record) => record.level >= 40)).toEqual([]);
-    await stop(cli);
+    await stopCleanly(cli);
   });
 
   it('${DEMO_TZ:-UTC} takes the value set in the gateway environment', async ({ task }) => {
@@ -104,7 +98,7 @@ describe.concurrent('a config file with comments, trailing commas and ${VAR:-def
     const cli = startCli(['--port', '0', '--config', path], { owner: task, env: baseEnv({ DEMO_TZ: 'Asia/Tokyo' }) });
     const { body } = await readyAnswer(cli);
     expect(childEnv(body, 'envcheck')).toEqual({ DEMO_TZ: 'Asia/Tokyo' });
-    await stop(cli);
+    await stopCleanly(cli);
   });
 });
 
@@ -117,7 +111,7 @@ describe.concurrent('the environment of stdio children', () => {
     const { body } = await readyAnswer(cli);
     expect(upstreamNamed(body, 'default').state).toBe('ready');
     expect(childEnv(body, 'default')).toEqual({ ALPHA: 'one', BETA: 'two=2' });
-    await stop(cli);
+    await stopCleanly(cli);
   });
 
   it("the gateway's own environment does not reach the child by default", async ({ task }) => {
@@ -130,7 +124,7 @@ describe.concurrent('the environment of stdio children', () => {
     expect(seen.SECRET).toBeNull();
     // The minimal default environment still has PATH, so commands can be found.
     expect(seen.PATH).toBe(process.env.PATH);
-    await stop(cli);
+    await stopCleanly(cli);
   });
 
   it('--pass-environment gives the child the whole environment', async ({ task }) => {
@@ -140,7 +134,7 @@ describe.concurrent('the environment of stdio children', () => {
     });
     const { body } = await readyAnswer(cli);
     expect(childEnv(body, 'default')).toEqual({ SECRET: 's3cret' });
-    await stop(cli);
+    await stopCleanly(cli);
   });
 
   it('--env-path variables reach the child and ${VAR} in the config; -e wins over the file, the config over -e', async ({ task }) => {
@@ -169,6 +163,6 @@ describe.concurrent('the environment of stdio children', () => {
       FROM_CONFIG: 'yes-expanded',
       DEMO_TZ: 'from-config',
     });
-    await stop(cli);
+    await stopCleanly(cli);
   });
 });

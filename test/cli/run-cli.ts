@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { UpstreamStatus } from '../../src/upstream/upstream.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -389,6 +389,14 @@ export function useCliLifecycle(): TempDir {
     await temp.remove?.();
   });
   return temp;
+}
+
+/** Sends SIGTERM and expects a clean exit (code 0) with nothing written on stdout. */
+export async function stopCleanly(cli: CliProcess): Promise<void> {
+  cli.signal('SIGTERM');
+  const { code } = await cli.waitForExit(15_000);
+  expect(code, cli.transcript()).toBe(0);
+  expect(cli.stdout).toBe('');
 }
 
 export type TempDir = Awaited<ReturnType<typeof tempDir>>;

@@ -15,20 +15,14 @@ import {
   pollReadyz,
   startCli,
   upstreamNamed,
+  stopCleanly,
   useCliLifecycle,
-  type CliProcess,
 } from './run-cli.js';
 import { startModernHttpServer } from '../fixtures/modern-http-server.js';
 import { everythingServerPath, freePort, processIsGone, waitFor } from '../helpers/fixtures.js';
 
 const temp = useCliLifecycle();
 
-async function stop(cli: CliProcess): Promise<void> {
-  cli.signal('SIGTERM');
-  const { code } = await cli.waitForExit(15_000);
-  expect(code, cli.transcript()).toBe(0);
-  expect(cli.stdout).toBe('');
-}
 
 describe.concurrent('serving', () => {
   it('single-server mode: -- <command> serves one upstream named "default"', async ({ task }) => {
@@ -41,7 +35,7 @@ describe.concurrent('serving', () => {
     expect(body.upstreams).toHaveLength(1);
     expect(body.upstreams[0]).toMatchObject({ name: 'default', state: 'ready', transport: 'stdio', tools: 4 });
     expect(body.disabled).toEqual([]);
-    await stop(cli);
+    await stopCleanly(cli);
   });
 
   it('no arguments: serves the bundled demo (4 tools, 1 resource, 1 prompt) on 127.0.0.1', async ({ task }) => {
@@ -62,7 +56,7 @@ describe.concurrent('serving', () => {
     });
     expect(body.upstreams[0]!.server?.name).toBeTypeOf('string');
     expect(cli.logRecords().some((record) => record.msg.startsWith('no server given: serving the bundled demo'))).toBe(true);
-    await stop(cli);
+    await stopCleanly(cli);
   });
 
   it('a server that never starts does not stop the gateway; /readyz says which is down and why', async ({ task }) => {
@@ -97,7 +91,7 @@ describe.concurrent('serving', () => {
     expect(await getJson(url, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     expect(cli.hasExited).toBe(false);
     await cli.waitForLog((record) => record.server === 'broken' && /retrying in \d+ ms/.test(record.msg));
-    await stop(cli);
+    await stopCleanly(cli);
   });
 
   it('a port already in use: exit 1, naming the port and EADDRINUSE', async ({ task }) => {
@@ -144,7 +138,7 @@ describe.concurrent('serving', () => {
           const { status, body } = await pollReadyz(await cli.waitForListening());
           expect(status, cli.transcript()).toBe(200);
           expect(body.upstreams[0]).toMatchObject({ name: 'default', state: 'ready', ...expected });
-          await stop(cli);
+          await stopCleanly(cli);
         }),
       );
     } finally {
@@ -159,7 +153,7 @@ describe.concurrent('serving', () => {
     await cli.waitForListening();
     const pid = Number(await waitFor('the pid file', () => readFile(pidFile, 'utf8').catch(() => '')));
     expect(processIsGone(pid)).toBe(false);
-    await stop(cli);
+    await stopCleanly(cli);
     await waitFor('the child to be gone', () => processIsGone(pid));
   });
 });
