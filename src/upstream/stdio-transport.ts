@@ -12,6 +12,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
 import { JsonLinesReader, TextLineSplitter, toJsonLine } from '../framing/json-lines.js';
 import type { Logger } from '../log/logger.js';
@@ -38,6 +39,14 @@ const STDOUT_DRAIN_MS = 100;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Why a spawn failed, in words: ENOENT means a missing command or a missing working directory. */
+function describeSpawnFailure(error: NodeJS.ErrnoException, command: string, cwd: string | undefined): string {
+  if (error.code === 'ENOENT' && cwd !== undefined && !existsSync(cwd)) return `working directory does not exist: ${cwd}`;
+  if (error.code === 'ENOENT') return `command not found: ${command} (ENOENT; is it installed and on PATH?)`;
+  if (error.code === 'EACCES') return `permission denied running ${command} (EACCES)`;
+  return `cannot start ${command}: ${error.message}`;
 }
 
 export class ChildProcessTransport implements Transport {
@@ -128,14 +137,15 @@ export class ChildProcessTransport implements Transport {
     });
 
     await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (error: NodeJS.ErrnoException) => {
-        const reason =
-          error.code === 'ENOENT'
-            ? `command not found: ${command} (ENOENT; is it installed and on PATH?)`
-            : error.code === 'EACCES'
-              ? `permission denied running ${command} (EACCES)`
-              : `cannot start ${command}: ${error.message}`;
+      let spawned = false;
+      child.once('spawn', () => {
+        spawned = true;
+        resolve();
+      });
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        // After a successful spawn an 'error' is a failed signal or write; 'exit' reports deaths.
+        if (spawned) return logger.debug({ err: error }, 'child process error');
+        const reason = describeSpawnFailure(error, command, cwd);
         this.exitDescription = reason;
         this.child = undefined;
         this.options.registry?.delete(child);

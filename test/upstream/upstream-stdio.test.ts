@@ -181,6 +181,13 @@ describe('stdio upstream', () => {
     await waitFor('two more attempts', () => attempts >= 2);
   });
 
+  it('tells a missing working directory apart from a missing command', async () => {
+    const upstream = startUpstream(stdioConfig({ name: 'nowhere', cwd: '/definitely/not/a/dir' }));
+    await upstream.whenSettled();
+    expect(upstream.currentState).toBe('down');
+    expect(upstream.status().lastError).toContain('working directory does not exist: /definitely/not/a/dir');
+  });
+
   it('explains a child that exits during start-up with its exit code and last stderr line', async () => {
     const upstream = startUpstream(stdioConfig({ env: { EXIT_AT_START: '7' } }));
     await upstream.whenSettled();
