@@ -146,7 +146,12 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
           { status: error.status },
           'the URL does not speak streamable HTTP; falling back to the HTTP+SSE transport',
         );
-        return connectUpstream({ ...config, transport: 'sse' }, options);
+        try {
+          return await connectUpstream({ ...config, transport: 'sse' }, options);
+        } catch (sseError) {
+          const why = sseError instanceof Error ? sseError.message : String(sseError);
+          throw new Error(`streamable HTTP answered ${error.status} and HTTP+SSE failed too: ${why}`, { cause: sseError });
+        }
       }
   }
 }

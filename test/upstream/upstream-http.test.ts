@@ -99,6 +99,17 @@ describe('HTTP upstreams', () => {
     expect(textOf(await viaSse.callTool('echo', { message: 'fell back' }))).toContain('fell back');
   });
 
+  it('says what both attempts answered when a URL with no type speaks neither transport', async () => {
+    const server = createServer((_request, response) => response.writeHead(404).end('no MCP here'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const upstream = startUpstream(httpConfig(`http://127.0.0.1:${port}/mcp`, { transport: 'http-auto' }));
+    await upstream.whenSettled();
+    expect(upstream.currentState).toBe('down');
+    expect(upstream.status().lastError).toMatch(/streamable HTTP answered 404 and HTTP\+SSE failed too/);
+  });
+
   it('sends the configured headers to the upstream', async () => {
     const seen: IncomingHttpHeaders[] = [];
     const server = createServer((request, response) => {
