@@ -49,13 +49,13 @@ describe('stdio upstream', () => {
     await upstream.whenSettled();
     expect(upstream.currentState).toBe('ready');
     expect(upstream.catalog.tools.map((tool) => tool.name)).toEqual([
-      'echo', 'crash', 'slow', 'cancelled_ids', 'add_tool', 'env', 'pid',
+      'echo', 'crash', 'slow', 'cancelled_ids', 'add_tool', 'add_prompt_and_resource', 'env', 'pid',
     ]);
     expect(upstream.catalog.resources.map((resource) => resource.uri)).toEqual(['test://a', 'test://b', 'test://c']);
     expect(upstream.catalog.resourceTemplates).toHaveLength(1);
     expect(upstream.catalog.prompts.map((prompt) => prompt.name)).toEqual(['p1', 'p2', 'p3']);
     const status = upstream.status();
-    expect(status).toMatchObject({ state: 'ready', tools: 7, resources: 3, prompts: 3, restarts: 0, server: { name: 'scripted' } });
+    expect(status).toMatchObject({ state: 'ready', tools: 8, resources: 3, prompts: 3, restarts: 0, server: { name: 'scripted' } });
     expect(status.pid).toBeGreaterThan(0);
     expect(textOf(await upstream.callTool('echo', { message: 'hello' }))).toBe('hello');
   });
@@ -65,7 +65,7 @@ describe('stdio upstream', () => {
     const allowed = startUpstream(stdioConfig({ name: 'allow', enabledTools: ['echo', 'pid'] }));
     await Promise.all([denied.whenSettled(), allowed.whenSettled()]);
     expect(denied.catalog.tools.map((tool) => tool.name)).not.toContain('crash');
-    expect(denied.catalog.tools).toHaveLength(5);
+    expect(denied.catalog.tools).toHaveLength(6);
     expect(allowed.catalog.tools.map((tool) => tool.name)).toEqual(['echo', 'pid']);
     const error = await rejection(denied.callTool('crash', {}));
     expect(error.code).toBe('UNKNOWN_TOOL');
@@ -89,6 +89,17 @@ describe('stdio upstream', () => {
     });
     expect(names).toContain('brand_new');
     expect(names).not.toContain('hidden');
+  });
+
+  it('refreshes prompts and resources when the server announces their list changed', async () => {
+    const upstream = startUpstream(stdioConfig());
+    await upstream.whenSettled();
+    await upstream.callTool('add_prompt_and_resource', { name: 'fresh' });
+    await waitFor('the new prompt and resource', () =>
+      upstream.catalog.prompts.some((prompt) => prompt.name === 'fresh') &&
+      upstream.catalog.resources.some((resource) => resource.uri === 'test://fresh'),
+    );
+    expect(upstream.status()).toMatchObject({ prompts: 4, resources: 4, resourceTemplates: 1 });
   });
 
   it('fails every call in flight at once when the child dies, then restarts it', async () => {
