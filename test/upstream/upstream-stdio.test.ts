@@ -175,7 +175,8 @@ describe('stdio upstream', () => {
   });
 
   it('reports a command that does not exist as down, with the reason, and keeps retrying', async () => {
-    const upstream = startUpstream(stdioConfig({ name: 'ghost', command: 'definitely-not-a-command-xyz', args: [] }));
+    const log = recordingLogger();
+    const upstream = startUpstream(stdioConfig({ name: 'ghost', command: 'definitely-not-a-command-xyz', args: [] }), log);
     await upstream.whenSettled();
     expect(upstream.currentState).toBe('down');
     expect(upstream.status().lastError).toContain('command not found: definitely-not-a-command-xyz');
@@ -190,6 +191,10 @@ describe('stdio upstream', () => {
       if (status.state === 'starting') attempts += 1;
     });
     await waitFor('two more attempts', () => attempts >= 2);
+    // The delays double from the initial 50 ms and stop at the 200 ms cap.
+    await waitFor('five retries', () => log.records.filter((record) => record.retryInMs !== undefined).length >= 5);
+    const delays = log.records.flatMap((record) => (typeof record.retryInMs === 'number' ? [record.retryInMs] : []));
+    expect(delays.slice(0, 5)).toEqual([50, 100, 200, 200, 200]);
   });
 
   it('tells a missing working directory apart from a missing command', async () => {
