@@ -30,7 +30,7 @@ export interface Gateway {
    * listening; rejects (having started no child) when the address cannot be bound.
    */
   start(): Promise<RunningServer>;
-  /** Resolves when every upstream has finished its first connection attempt. */
+  /** After `start()`: resolves when every upstream has finished its first connection attempt. */
   whenSettled(): Promise<void>;
   /** Stops listening, then closes every upstream (children and their process groups included). */
   close(): Promise<void>;
