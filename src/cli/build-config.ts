@@ -111,13 +111,14 @@ async function readEnvFile(path: string | undefined): Promise<Record<string, str
 }
 
 function singleServer(
+  name: string,
   server: string[],
   options: ParsedCommandLine['options'],
   extraEnv: Record<string, string>,
   timeoutMs: number,
 ): UpstreamConfig {
   const [target, ...rest] = server as [string, ...string[]];
-  const common = { name: SINGLE_SERVER_NAME, timeoutMs, disabledTools: [], enabledTools: undefined };
+  const common = { name, timeoutMs, disabledTools: [], enabledTools: undefined };
   const typeName = options.serverType;
   const transport = typeName === undefined ? (isHttpUrl(target) ? 'http-auto' : 'stdio') : TRANSPORT_ALIASES[typeName];
   if (transport === undefined) {
@@ -177,34 +178,18 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   }
 
   const timeoutMs = parseTimeoutMs(options.timeout);
-  if (server.length === 0) {
-    if (options.serverType !== undefined || options.header !== undefined) {
-      throw invalid('no server given: put the server command or URL after --');
-    }
-    const { command, args } = demoServerCommand();
-    const demo: UpstreamConfig = {
-      name: DEMO_SERVER_NAME,
-      transport: 'stdio',
-      command,
-      args,
-      env: extraEnv,
-      cwd: undefined,
-      passEnvironment: options.passEnvironment,
-      timeoutMs,
-      disabledTools: [],
-      enabledTools: undefined,
-    };
-    return { config: { ...base, mode: 'single', upstreams: [demo], disabledUpstreams: [], configPath: undefined }, warnings: [], demo: true };
+  const demo = server.length === 0;
+  if (demo && (options.serverType !== undefined || options.header !== undefined)) {
+    throw invalid('no server given: put the server command or URL after --');
   }
+  const demoCommand = demo ? demoServerCommand() : undefined;
+  const upstream = demoCommand
+    ? // The demo runs where it is installed, whatever --cwd says.
+      singleServer(DEMO_SERVER_NAME, [demoCommand.command, ...demoCommand.args], { ...options, cwd: undefined }, extraEnv, timeoutMs)
+    : singleServer(SINGLE_SERVER_NAME, server, options, extraEnv, timeoutMs);
   return {
-    config: {
-      ...base,
-      mode: 'single',
-      upstreams: [singleServer(server, options, extraEnv, timeoutMs)],
-      disabledUpstreams: [],
-      configPath: undefined,
-    },
+    config: { ...base, mode: 'single', upstreams: [upstream], disabledUpstreams: [], configPath: undefined },
     warnings: [],
-    demo: false,
+    demo,
   };
 }
