@@ -25,6 +25,8 @@ export const errorStatus = {
   UNKNOWN_UPSTREAM: 404,
   /** The tool is not in the upstream's catalog (or is filtered out by disabledTools/enabledTools). */
   UNKNOWN_TOOL: 404,
+  /** The prompt is not in the upstream's catalog. */
+  UNKNOWN_PROMPT: 404,
 } as const;
 
 export type GatewayErrorCode = keyof typeof errorStatus;

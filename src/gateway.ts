@@ -5,6 +5,7 @@
  * @module
  */
 import type { Hono } from 'hono';
+import { httpSettings } from './config/http-defaults.js';
 import type { GatewayConfig } from './config/types.js';
 import { createApp } from './http/app.js';
 import { listen, type RunningServer } from './http/server.js';
@@ -53,8 +54,12 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       }),
     );
   }
+  const settings = httpSettings(config);
   const app = createApp({
+    config,
+    settings,
     upstreams: () => upstreams.values(),
+    upstream: (name) => upstreams.get(name),
     disabledUpstreams: () => config.disabledUpstreams,
     logger,
   });
@@ -73,6 +78,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       const server = await listening;
       if (closing) throw new Error('the gateway was closed while starting');
       logger.info({ url: server.url, upstreams: [...upstreams.keys()] }, `mcpgate listening on ${server.url}`);
+      logger.info(`API docs at ${server.url}${settings.rest.pathPrefix}/docs`);
+      if (settings.cors.allowOrigins.length === 0) {
+        logger.info(
+          'CORS is off, so web pages on other origins cannot call these tools. To let Open WebUI call them from the browser ' +
+            '(user-level tool servers), pass --cors-allow-origins with the address you open Open WebUI at, e.g. --cors-allow-origins http://localhost:3000',
+        );
+      }
       for (const upstream of upstreams.values()) upstream.start();
       return server;
     },

@@ -46,11 +46,37 @@ const invalid = (message: string): GatewayError => new GatewayError('CONFIG_INVA
 function refuseUnsupportedFlags(options: ParsedCommandLine['options']): void {
   for (const [key, { flag, arrivesWith }] of Object.entries(notYetSupported)) {
     const value = (options as unknown as Record<string, unknown>)[key];
-    const given = key === 'version' ? typeof value === 'string' : value !== undefined && value !== false;
+    const given = value !== undefined && value !== false;
     if (given) {
       throw new GatewayError('NOT_SUPPORTED', `${flag} is not yet supported by this version of mcpgate (it comes with ${arrivesWith})`);
     }
   }
+}
+
+/** The REST frontend's, auth and CORS flags; unset ones are left to the defaults. */
+function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig, 'info' | 'rest' | 'auth' | 'cors'> {
+  if (options.strictAuth && options.apiKey === undefined) throw invalid('--strict-auth needs --api-key');
+  if (options.apiKey !== undefined && options.apiKey.trim() === '') throw invalid('--api-key: the key is empty');
+  const info: GatewayConfig['info'] = {};
+  if (options.name !== undefined) info.title = options.name;
+  if (options.description !== undefined) info.description = options.description;
+  if (typeof options.version === 'string') info.version = options.version;
+  const rest: GatewayConfig['rest'] = { resourcesAndPrompts: !options.toolsOnly };
+  if (options.rootPath !== undefined) rest.rootPath = options.rootPath;
+  if (options.pathPrefix !== undefined) rest.pathPrefix = options.pathPrefix;
+  if (options.maxBodySize !== undefined) {
+    const bytes = Number(options.maxBodySize);
+    if (!/^\d+$/.test(options.maxBodySize) || bytes < 1) {
+      throw invalid(`--max-body-size: expected a number of bytes (1 or more), got "${options.maxBodySize}"`);
+    }
+    rest.maxBodyBytes = bytes;
+  }
+  return {
+    info,
+    rest,
+    auth: { apiKeys: options.apiKey === undefined ? [] : [options.apiKey], strict: options.strictAuth ?? false },
+    cors: { allowOrigins: options.corsAllowOrigins ?? [] },
+  };
 }
 
 function parsePort(text: string): number {
@@ -154,12 +180,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   const port = parsePort(options.port);
   const logLevel = parseLogLevel(options.logLevel);
   const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
-  const base = {
-    host,
-    port,
-    logLevel,
-    info: { title: 'mcpgate', description: 'MCP servers as HTTP APIs', version: '1.0' },
-  };
+  const base = { host, port, logLevel, ...httpOptions(options) };
 
   if (options.config !== undefined) {
     if (server.length > 0) throw invalid(`give either --config or a server command, not both (got "${server.join(' ')}")`);

@@ -22,19 +22,21 @@ export interface CliOptions {
   logLevel: string;
   /** `--version` with a value is mcpo's OpenAPI `info.version`; alone it prints mcpgate's version. */
   version?: string | true;
-  // Flags whose features arrive in later releases (refused with a clear message for now).
   apiKey?: string;
   strictAuth?: boolean;
   corsAllowOrigins?: string[];
-  allowOrigin?: string[];
-  hotReload?: boolean;
   rootPath?: string;
   pathPrefix?: string;
+  maxBodySize?: string;
+  toolsOnly?: boolean;
+  name?: string;
+  description?: string;
+  // Flags whose features arrive in later releases (refused with a clear message for now).
+  allowOrigin?: string[];
+  hotReload?: boolean;
   sslCertfile?: string;
   sslKeyfile?: string;
   stateless?: boolean;
-  name?: string;
-  description?: string;
 }
 
 export interface ParsedCommandLine {
@@ -48,19 +50,11 @@ export interface ParsedCommandLine {
  * shown to the user. They fail loudly rather than being silently ignored.
  */
 export const notYetSupported: Record<string, { flag: string; arrivesWith: string }> = {
-  apiKey: { flag: '--api-key', arrivesWith: 'API-key authentication of the REST and MCP frontends' },
-  strictAuth: { flag: '--strict-auth', arrivesWith: 'API-key authentication of the REST and MCP frontends' },
-  corsAllowOrigins: { flag: '--cors-allow-origins', arrivesWith: 'the REST frontend (CORS)' },
   allowOrigin: { flag: '--allow-origin', arrivesWith: 'the MCP bridge frontend (CORS)' },
   hotReload: { flag: '--hot-reload', arrivesWith: 'config hot reload' },
-  rootPath: { flag: '--root-path', arrivesWith: 'the REST frontend' },
-  pathPrefix: { flag: '--path-prefix', arrivesWith: 'the REST frontend' },
   sslCertfile: { flag: '--ssl-certfile', arrivesWith: 'TLS termination' },
   sslKeyfile: { flag: '--ssl-keyfile', arrivesWith: 'TLS termination' },
   stateless: { flag: '--stateless', arrivesWith: 'the MCP bridge frontend' },
-  name: { flag: '--name', arrivesWith: 'the REST frontend (OpenAPI info.title)' },
-  description: { flag: '--description', arrivesWith: 'the REST frontend (OpenAPI info.description)' },
-  version: { flag: '--version <value>', arrivesWith: 'the REST frontend (OpenAPI info.version)' },
 };
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -114,19 +108,23 @@ export function createProgram(): Command {
       new Option('--log-level <level>', 'trace, debug, info, warning, error, critical or silent (logs go to stderr)').default('info'),
     )
     .addOption(new Option('-v, --version [value]', 'alone: print the version; with a value: OpenAPI info.version (mcpo)'))
+    .addOption(new Option('-k, --api-key <key>', 'require this API key (Authorization: Bearer) on every route that can call a tool'))
+    .addOption(new Option('--strict-auth', 'with --api-key: guard every route, documents and docs too, and accept HTTP Basic with the key as password'))
+    .addOption(
+      new Option('--cors-allow-origins <origin...>', 'allow these browser origins (CORS), e.g. http://localhost:3000; "*" allows any (default: no CORS)'),
+    )
+    .addOption(new Option('--root-path <path>', 'the path a reverse proxy serves mcpgate under (shown in documents and docs)'))
+    .addOption(new Option('--path-prefix <path>', 'URL prefix of the REST routes, documents and docs (default: /)'))
+    .addOption(new Option('--max-body-size <bytes>', 'largest accepted request body in bytes; larger bodies get 413 (default: 10485760)'))
+    .addOption(new Option('--tools-only', 'do not expose resources and prompts as REST routes'))
+    .addOption(new Option('-n, --name <title>', 'OpenAPI info.title (single server: instead of the server\'s name)'))
+    .addOption(new Option('-d, --description <text>', 'OpenAPI info.description'))
     // Accepted for compatibility; each fails with a clear message until its feature lands.
-    .addOption(new Option('-k, --api-key <key>', 'require this API key (Bearer) on routes that can call tools [not yet supported]'))
-    .addOption(new Option('--strict-auth', 'require the API key on every route [not yet supported]'))
-    .addOption(new Option('--cors-allow-origins <origin>', 'allowed CORS origin, repeatable [not yet supported]').argParser(collect))
     .addOption(new Option('--allow-origin <origin>', 'allowed CORS origin for MCP endpoints, repeatable [not yet supported]').argParser(collect))
     .addOption(new Option('--hot-reload', 'reload the config file when it changes [not yet supported]'))
-    .addOption(new Option('--root-path <path>', 'path prefix added by a reverse proxy [not yet supported]'))
-    .addOption(new Option('--path-prefix <path>', 'URL prefix of the per-server routes [not yet supported]'))
     .addOption(new Option('-t, --ssl-certfile <file>', 'TLS certificate [not yet supported]'))
     .addOption(new Option('-K, --ssl-keyfile <file>', 'TLS private key [not yet supported]'))
-    .addOption(new Option('--stateless', 'streamable HTTP without sessions [not yet supported]'))
-    .addOption(new Option('-n, --name <title>', 'OpenAPI info.title [not yet supported]'))
-    .addOption(new Option('-d, --description <text>', 'OpenAPI info.description [not yet supported]'));
+    .addOption(new Option('--stateless', 'streamable HTTP without sessions [not yet supported]'));
 
   return program;
 }

@@ -65,6 +65,38 @@ export interface GatewayConfig {
   host: string;
   port: number;
   logLevel: LogLevel;
-  /** OpenAPI document metadata (`--name`, `--description`, `--version`). */
-  info: { title: string; description: string; version: string };
+  /**
+   * OpenAPI metadata given explicitly (`--name`, `--description`, `--version`). What is left out
+   * comes from the server itself (single-server mode) or from mcpgate's defaults.
+   */
+  info: { title?: string; description?: string; version?: string };
+  /** The REST frontend; defaults apply to what is left out. */
+  rest?: Partial<RestConfig>;
+  /** API keys guarding the HTTP frontends; none by default. */
+  auth?: Partial<AuthConfig>;
+  /** Origins allowed by CORS; none by default (no CORS headers at all). */
+  cors?: Partial<CorsConfig>;
+}
+
+export interface RestConfig {
+  /** Where the REST API lives (`--path-prefix`), e.g. `/api/v1`; empty for the root. */
+  pathPrefix: string;
+  /** The prefix a reverse proxy adds in front of mcpgate (`--root-path`), e.g. `/tools`. */
+  rootPath: string;
+  /** Largest accepted request body, in bytes (`--max-body-size`); larger bodies get 413. */
+  maxBodyBytes: number;
+  /** Expose each server's resources and prompts as routes and operations (off with `--tools-only`). */
+  resourcesAndPrompts: boolean;
+}
+
+export interface AuthConfig {
+  /** Accepted keys (`--api-key`); empty means no authentication. */
+  apiKeys: string[];
+  /** Guard every route, documents and docs included, and accept HTTP Basic with the key as password (`--strict-auth`). */
+  strict: boolean;
+}
+
+export interface CorsConfig {
+  /** Allowed origins (`--cors-allow-origins`); `*` allows any. */
+  allowOrigins: string[];
 }

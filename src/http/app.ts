@@ -3,23 +3,51 @@
  * `Request`/`Response`, so the same app runs under Node's HTTP server, in tests through
  * `app.request()`, and inside a library user's own server.
  *
+ * Order of the layers, outermost first: the root path a reverse proxy adds is stripped; CORS
+ * (so every answer, errors and 401s included, carries its headers); the API key; then health
+ * routes at the root and the REST frontend at the path prefix.
+ *
  * @module
  */
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { getPath } from 'hono/utils/url';
+import type { HttpSettings } from '../config/http-defaults.js';
+import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { apiKeyGuard } from './auth.js';
 import { healthRoutes } from './health.js';
 
 export interface AppContext {
+  config: Pick<GatewayConfig, 'mode' | 'info'>;
+  settings: HttpSettings;
   upstreams: () => Iterable<Upstream>;
+  upstream: (name: string) => Upstream | undefined;
   disabledUpstreams: () => string[];
   logger: Logger;
 }
 
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
 export function createApp(context: AppContext): Hono {
-  const app = new Hono();
+  const { rest, auth, cors: corsSettings } = context.settings;
+  const app = new Hono({ getPath: rootPathStripper(rest.rootPath) });
+
+  if (corsSettings.allowOrigins.length > 0) app.use(corsMiddleware(corsSettings.allowOrigins));
+  if (auth.apiKeys.length > 0) {
+    app.use(
+      apiKeyGuard({
+        auth,
+        // Health stays open for orchestrators; outside strict mode so do documents and docs.
+        isPublic: (method, path) => HEALTH_PATHS.has(path) || (!auth.strict && (method === 'GET' || method === 'HEAD') && isDocumentPath(path)),
+      }),
+    );
+  }
   app.route('/', healthRoutes(context.upstreams, context.disabledUpstreams));
+  app.route(rest.pathPrefix || '/', restRoutes({ ...context, settings: context.settings }));
 
   app.notFound((c) => c.json({ detail: 'Not Found' }, 404));
   app.onError((error, c) => {
@@ -32,4 +60,38 @@ export function createApp(context: AppContext): Hono {
     return c.json({ detail: { message: 'Internal Server Error' } }, 500);
   });
   return app;
+}
+
+/** `/openapi.json`, `/docs`, `/docs/<asset>` at any depth: what a browser needs to read the API. */
+function isDocumentPath(path: string): boolean {
+  return /(?:^|\/)(?:openapi\.json|docs(?:\/[^/]*)?)$/.test(path) || path === '/' || /^\/[^/]+\/?$/.test(path);
+}
+
+/**
+ * Behind a reverse proxy mounted at `--root-path`, requests may arrive with the prefix (a proxy
+ * that passes the path through) or without it (one that strips it); both are served.
+ */
+function rootPathStripper(rootPath: string): (request: Request) => string {
+  if (rootPath === '') return getPath;
+  return (request) => {
+    const path = getPath(request);
+    if (path === rootPath) return '/';
+    return path.startsWith(`${rootPath}/`) ? path.slice(rootPath.length) : path;
+  };
+}
+
+/**
+ * No CORS unless asked: a gateway on localhost answering `*` would let any web page call the
+ * user's tools. Listed origins are echoed (credentials allowed); `*` allows any origin without
+ * credentials.
+ */
+function corsMiddleware(allowOrigins: string[]) {
+  const any = allowOrigins.includes('*');
+  return cors({
+    origin: any ? '*' : allowOrigins,
+    credentials: !any,
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
 }

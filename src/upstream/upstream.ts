@@ -68,6 +68,13 @@ export interface UpstreamOptions {
   children?: ChildProcessRegistry;
 }
 
+/** A log message from the server (the params of `notifications/message`). */
+export interface UpstreamLogMessage {
+  level: string;
+  logger?: string;
+  data?: unknown;
+}
+
 /** Per-call options every frontend can pass. */
 export interface CallOptions {
   /** Aborting cancels the upstream request (the caller went away). */
@@ -103,6 +110,7 @@ export class Upstream {
   private readonly logger: Logger;
   private readonly stateListeners = new Set<(status: UpstreamStatus) => void>();
   private readonly catalogListeners = new Set<(catalog: Catalog) => void>();
+  private readonly logListeners = new Set<(message: UpstreamLogMessage) => void>();
   private settleFirstAttempt!: () => void;
   private readonly firstAttempt = new Promise<void>((resolve) => (this.settleFirstAttempt = resolve));
 
@@ -174,6 +182,15 @@ export class Upstream {
   onCatalogChange(listener: (catalog: Catalog) => void): () => void {
     this.catalogListeners.add(listener);
     return () => this.catalogListeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to the log messages (`notifications/message`) the server sends; returns the
+   * unsubscribe function. The protocol does not tie them to a request, so a listener sees all.
+   */
+  onLogMessage(listener: (message: UpstreamLogMessage) => void): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
@@ -266,6 +283,9 @@ export class Upstream {
         this.dropConnection(connection, `the event stream broke: ${describeHttpFailure(error)}`);
       }
     };
+    connection.client.setNotificationHandler('notifications/message', (notification) => {
+      for (const listener of this.logListeners) listener(notification.params);
+    });
     this.connection = connection;
     this.logger.info(
       { transport: connection.kind, protocolVersion: connection.client.getNegotiatedProtocolVersion() },
@@ -437,7 +457,8 @@ export class Upstream {
     return new GatewayError('UPSTREAM_ERROR', `the call to ${what} on ${server} failed: ${describeError(error)}`, { cause: error });
   }
 
-  private unavailableError(): GatewayError {
+  /** Why the upstream cannot serve right now, with when to retry (for 503 answers). */
+  unavailableError(): GatewayError {
     const retryAfterSeconds = this.nextAttemptAt ? Math.max(1, Math.ceil((this.nextAttemptAt - Date.now()) / 1000)) : 1;
     const reason = this.lastError ? `: ${this.lastError}` : '';
     return new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is ${this.state}${reason}`, { retryAfterSeconds });

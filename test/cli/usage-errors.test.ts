@@ -168,20 +168,24 @@ describe.concurrent('the server type flag', () => {
 
 /** Each flag that is accepted but not built yet, with arguments that give it. */
 const notYetSupportedFlags: Array<[flag: string, args: string[]]> = [
-  ['--api-key', ['--api-key', 'k']],
-  ['--strict-auth', ['--strict-auth']],
   ['--hot-reload', ['--hot-reload']],
-  ['--root-path', ['--root-path', '/x']],
-  ['--path-prefix', ['--path-prefix', '/x']],
-  ['--cors-allow-origins', ['--cors-allow-origins', '*']],
   ['--allow-origin', ['--allow-origin', 'x']],
   ['--ssl-certfile', ['--ssl-certfile', 'a']],
   ['--ssl-keyfile', ['--ssl-keyfile', 'b']],
   ['--stateless', ['--stateless']],
-  ['--name', ['--name', 'n']],
-  ['--description', ['--description', 'd']],
-  ['--version', ['--version', '2.0']],
 ];
+
+describe.concurrent('REST flags with bad values exit with 2', () => {
+  it.each([
+    [['--strict-auth'], '--strict-auth needs --api-key'],
+    [['--api-key', ' '], '--api-key: the key is empty'],
+    [['--max-body-size', 'lots'], '--max-body-size: expected a number of bytes (1 or more), got "lots"'],
+    [['--max-body-size', '0'], '--max-body-size: expected a number of bytes'],
+  ])('%j', async (args, message) => {
+    const outcome = await runCli(['--port', '0', ...args]);
+    expectUsageFailure(outcome, message);
+  });
+});
 
 describe.concurrent('flags whose feature is not built yet exit with 2', () => {
   it.each(notYetSupportedFlags)('%s', async (flag, args) => {

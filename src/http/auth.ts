@@ -1,0 +1,66 @@
+/**
+ * API-key authentication, as mcpo clients expect it, without its rough edges.
+ *
+ * - `Authorization: Bearer <key>` (scheme in any case). Missing or malformed → 401 with
+ *   `WWW-Authenticate`; a wrong key → 403.
+ * - Strict mode also takes HTTP Basic with the key as the password (any user name), so a browser
+ *   can open `/docs` and call tools from it; a wrong password → 403.
+ * - Keys are compared in constant time (digests of equal length, `timingSafeEqual`).
+ *
+ * Bodies match mcpo's (`{"detail": "Invalid API key"}` …). The middleware runs inside CORS, so
+ * a browser can read its 401/403 answers (mcpo's strict mode sends them without CORS headers).
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { AuthConfig } from '../config/types.js';
+
+export interface ApiKeyGuardOptions {
+  auth: AuthConfig;
+  /** Requests this returns true for pass without a key (e.g. documents outside strict mode). */
+  isPublic: (method: string, path: string) => boolean;
+}
+
+type Verdict = { ok: true } | { ok: false; status: 401 | 403; detail: string };
+
+export function apiKeyGuard(options: ApiKeyGuardOptions): MiddlewareHandler {
+  const digests = options.auth.apiKeys.map(digest);
+  const challenge = options.auth.strict ? 'Bearer, Basic' : 'Bearer';
+  return async (c, next) => {
+    if (c.req.method === 'OPTIONS' || options.isPublic(c.req.method, c.req.path)) return next();
+    const verdict = check(c.req.header('authorization'), digests, options.auth.strict);
+    if (verdict.ok) return next();
+    if (verdict.status === 401) c.header('WWW-Authenticate', challenge);
+    return c.json({ detail: verdict.detail }, verdict.status);
+  };
+}
+
+function check(header: string | undefined, digests: Buffer[], strict: boolean): Verdict {
+  const match = header === undefined ? null : /^\s*(\S+)\s+(\S+)\s*$/.exec(header);
+  if (!match) return { ok: false, status: 401, detail: 'Missing or invalid Authorization header' };
+  const scheme = match[1]!.toLowerCase();
+  const credentials = match[2]!;
+  if (scheme === 'bearer') {
+    return isKnown(credentials, digests) ? { ok: true } : { ok: false, status: 403, detail: 'Invalid API key' };
+  }
+  if (scheme === 'basic' && strict) {
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return { ok: false, status: 401, detail: 'Invalid Basic Authentication format' };
+    return isKnown(decoded.slice(colon + 1), digests) ? { ok: true } : { ok: false, status: 403, detail: 'Invalid credentials' };
+  }
+  return { ok: false, status: 401, detail: strict ? 'Unsupported authorization method' : 'Missing or invalid Authorization header' };
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/** Compares against every key, without stopping at the first match, so timing tells nothing. */
+function isKnown(candidate: string, digests: Buffer[]): boolean {
+  const given = digest(candidate);
+  let found = false;
+  for (const expected of digests) found = timingSafeEqual(given, expected) || found;
+  return found;
+}
