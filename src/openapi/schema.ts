@@ -10,9 +10,9 @@
  * (a stack). A `$ref` to a place on that stack would expand forever, so that target is hoisted.
  * Finding a new recursive target midway means earlier parts of the same pass inlined it once
  * already, so the conversion is run again until a pass finds nothing new. That leaves each
- * recursive schema in exactly one form: a component, referenced from everywhere. The root is the
- * exception: it stays inline (the request body's properties are visible without resolving
- * anything), and `#` inside it refers to a component copy of it.
+ * recursive schema in exactly one form: a component, referred to from everywhere, including the
+ * place it was written. The root is the exception: it stays inline (the request body's
+ * properties are visible without resolving anything), and `#` refers to a component copy of it.
  *
  * @module
  */
@@ -96,7 +96,7 @@ class SchemaConverter {
       // A Map iterator also visits entries added while iterating: components found inside
       // components are converted in the same pass.
       for (const pointer of this.#hoisted.keys()) {
-        bodies.set(pointer, this.#convert(this.#resolver.at(pointer)?.node, pointer, 0));
+        bodies.set(pointer, this.#convert(this.#resolver.at(pointer)?.node, pointer, 0, true));
       }
       if (this.#hoisted.size === known) {
         this.#publish(bodies);
@@ -105,9 +105,14 @@ class SchemaConverter {
     }
   }
 
-  #convert(node: unknown, at: string, depth: number): JsonSchema {
+  /** `body`: this is the hoisted schema's own component, not a place that refers to it. */
+  #convert(node: unknown, at: string, depth: number, body = false): JsonSchema {
     if (typeof node === 'boolean') return node;
     if (!isJsonObject(node)) return {};
+    // A recursive schema written in place (`#/properties/tree`, referred to from inside itself)
+    // is a component like any other; only the root stays inline.
+    const hoisted = at === '' || body ? undefined : this.#hoisted.get(at);
+    if (hoisted !== undefined) return { $ref: COMPONENT_REF_PREFIX + hoisted };
     if (depth > MAX_DEPTH) return { 'x-mcp-truncated': true };
     this.#built += 1;
     this.#stack.set(at, (this.#stack.get(at) ?? 0) + 1);
