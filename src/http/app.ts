@@ -18,7 +18,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { apiKeyGuard } from './auth.js';
+import { apiKeyCheck, apiKeyGuard } from './auth.js';
 import { healthRoutes } from './health.js';
 
 export interface AppContext {
@@ -37,17 +37,14 @@ export function createApp(context: AppContext): Hono {
   const app = new Hono({ getPath: rootPathStripper(rest.rootPath) });
 
   if (corsSettings.allowOrigins.length > 0) app.use(corsMiddleware(corsSettings.allowOrigins));
-  if (auth.apiKeys.length > 0) {
-    app.use(
-      apiKeyGuard({
-        auth,
-        // Health stays open for orchestrators; outside strict mode so do documents and docs.
-        isPublic: (method, path) => HEALTH_PATHS.has(path) || (!auth.strict && (method === 'GET' || method === 'HEAD') && isDocumentPath(path)),
-      }),
-    );
-  }
+  // Health stays open for orchestrators. Strict mode guards everything else, unknown paths
+  // included; otherwise the REST routes guard what reaches an upstream and leave documents open.
+  const check = auth.apiKeys.length > 0 ? apiKeyCheck({ auth, isPublic: (_method, path) => HEALTH_PATHS.has(path) }) : undefined;
+  if (check && auth.strict) app.use(apiKeyGuard(check));
   app.route('/', healthRoutes(context.upstreams, context.disabledUpstreams));
-  app.route(rest.pathPrefix || '/', restRoutes({ ...context, settings: context.settings }));
+  app.route(rest.pathPrefix || '/', restRoutes({ ...context, authorize: auth.strict ? undefined : check }));
+  // The prefix's root with a trailing slash (`/api/v1/`) leads to the docs like `/api/v1` does.
+  if (rest.pathPrefix) app.get(`${rest.pathPrefix}/`, (c) => c.redirect(`${rest.rootPath}${rest.pathPrefix}/docs`));
 
   app.notFound((c) => c.json({ detail: 'Not Found' }, 404));
   app.onError((error, c) => {
@@ -60,11 +57,6 @@ export function createApp(context: AppContext): Hono {
     return c.json({ detail: { message: 'Internal Server Error' } }, 500);
   });
   return app;
-}
-
-/** `/openapi.json`, `/docs`, `/docs/<asset>` at any depth: what a browser needs to read the API. */
-function isDocumentPath(path: string): boolean {
-  return /(?:^|\/)(?:openapi\.json|docs(?:\/[^/]*)?)$/.test(path) || path === '/' || /^\/[^/]+\/?$/.test(path);
 }
 
 /**

@@ -13,7 +13,7 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthConfig } from '../config/types.js';
 
 export interface ApiKeyGuardOptions {
@@ -24,16 +24,24 @@ export interface ApiKeyGuardOptions {
 
 type Verdict = { ok: true } | { ok: false; status: 401 | 403; detail: string };
 
-export function apiKeyGuard(options: ApiKeyGuardOptions): MiddlewareHandler {
+/** The refusal for a request without a valid key, or undefined when it may pass. */
+export type ApiKeyCheck = (c: Context) => Response | undefined;
+
+export function apiKeyCheck(options: ApiKeyGuardOptions): ApiKeyCheck {
   const digests = options.auth.apiKeys.map(digest);
   const challenge = options.auth.strict ? 'Bearer, Basic' : 'Bearer';
-  return async (c, next) => {
-    if (c.req.method === 'OPTIONS' || options.isPublic(c.req.method, c.req.path)) return next();
+  return (c) => {
+    if (c.req.method === 'OPTIONS' || options.isPublic(c.req.method, c.req.path)) return undefined;
     const verdict = check(c.req.header('authorization'), digests, options.auth.strict);
-    if (verdict.ok) return next();
+    if (verdict.ok) return undefined;
     if (verdict.status === 401) c.header('WWW-Authenticate', challenge);
     return c.json({ detail: verdict.detail }, verdict.status);
   };
+}
+
+/** The same check as middleware, for guarding a whole app. */
+export function apiKeyGuard(check: ApiKeyCheck): MiddlewareHandler {
+  return async (c, next) => check(c) ?? next();
 }
 
 function check(header: string | undefined, digests: Buffer[], strict: boolean): Verdict {

@@ -11,6 +11,7 @@
  * @module
  */
 import { Hono, type Context } from 'hono';
+import type { ApiKeyCheck } from '../http/auth.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { HttpSettings } from '../config/http-defaults.js';
 import { docsAsset, docsPageHtml } from '../http/docs-ui.js';
@@ -30,6 +31,8 @@ export interface RestRoutesOptions {
   /** Every upstream, in config order. */
   upstreams: () => Iterable<Upstream>;
   logger: Logger;
+  /** Checked on every route that reaches an upstream (tools, resources, prompts); documents stay open. */
+  authorize?: ApiKeyCheck;
 }
 
 export function restRoutes(options: RestRoutesOptions): Hono {
@@ -43,7 +46,7 @@ export function restRoutes(options: RestRoutesOptions): Hono {
     const only = (): Upstream => options.upstreams()[Symbol.iterator]().next().value as Upstream;
     app.get('/', (c) => c.redirect(`${docsUrl}/docs`));
     documentRoutes(app, '', (c) => c.json(documents.serverDocument(only())), () => documents.serverDocument(only()));
-    serverRoutes(app, '', () => only(), settings, context);
+    serverRoutes(app, '', () => only(), settings, context, options.authorize);
     return app;
   }
 
@@ -68,7 +71,7 @@ export function restRoutes(options: RestRoutesOptions): Hono {
       return upstream ? documents.serverDocument(upstream) : undefined;
     },
   );
-  serverRoutes(app, '/:server', byName, settings, context);
+  serverRoutes(app, '/:server', byName, settings, context, options.authorize);
   return app;
 }
 
@@ -98,6 +101,7 @@ function serverRoutes(
   upstreamOf: (c: Context) => Upstream | undefined,
   settings: HttpSettings,
   context: RestCallContext,
+  authorize: ApiKeyCheck | undefined,
 ): void {
   const on =
     (handler: (c: Context, upstream: Upstream) => Response | Promise<Response>) =>
@@ -105,14 +109,18 @@ function serverRoutes(
       const upstream = upstreamOf(c);
       return upstream ? handler(c, upstream) : respond(c, notFound);
     };
+  const guarded =
+    (handler: (c: Context, upstream: Upstream) => Response | Promise<Response>) =>
+    (c: Context): Response | Promise<Response> =>
+      authorize?.(c) ?? on(handler)(c);
 
   if (settings.rest.resourcesAndPrompts) {
-    app.get(`${base}/resources`, on(handleListResources));
-    app.get(`${base}/resources/read`, on(handleReadResource));
-    app.get(`${base}/prompts`, on(handleListPrompts));
-    app.post(`${base}/prompts/:prompt`, on((c, upstream) => handleGetPrompt(c, upstream, c.req.param('prompt') ?? '', context)));
+    app.get(`${base}/resources`, guarded(handleListResources));
+    app.get(`${base}/resources/read`, guarded(handleReadResource));
+    app.get(`${base}/prompts`, guarded(handleListPrompts));
+    app.post(`${base}/prompts/:prompt`, guarded((c, upstream) => handleGetPrompt(c, upstream, c.req.param('prompt') ?? '', context)));
   }
-  app.post(`${base}/:tool`, on((c, upstream) => handleToolCall(c, upstream, c.req.param('tool') ?? '', context)));
+  app.post(`${base}/:tool`, guarded((c, upstream) => handleToolCall(c, upstream, c.req.param('tool') ?? '', context)));
   // Any other method on a tool's path: 405 when the tool exists (mcpo does the same), else 404.
   app.all(
     `${base}/:tool`,
