@@ -48,11 +48,11 @@ describe('non-recursive refs are inlined', () => {
   });
 
   it('gives each inlined copy its own objects', () => {
-    const { schema } = convert({
+    const schema = convert({
       type: 'object',
       properties: { a: { $ref: '#/$defs/L' }, b: { $ref: '#/$defs/L' } },
       $defs: { L: location },
-    }) as { schema: { properties: { a: object; b: object } } };
+    }).schema as { properties: { a: object; b: object } };
     expect(schema.properties.a).toEqual(schema.properties.b);
     expect(schema.properties.a).not.toBe(schema.properties.b);
     expect(schema.properties.a).not.toBe(location);
