@@ -49,7 +49,8 @@ export function toolOperation(tool: Tool, context: OperationContext): Operation 
       },
     };
   }
-  operation.responses = toolResponses(outputSchema, { security: context.security, hasBody: body.present, hasInput: body.present });
+  // The route reads and checks whatever body is sent, even to a tool without parameters.
+  operation.responses = toolResponses(outputSchema, { security: context.security, readsBody: true, validatesInput: true });
   return tail(operation, context, { 'x-mcp-tool': loose.name, 'x-mcp-annotations': isJsonObject(loose.annotations) ? { ...loose.annotations } : undefined });
 }
 
@@ -70,8 +71,8 @@ export function promptOperation(prompt: Prompt, context: OperationContext): Oper
   operation.responses = upstreamCallResponses(
     'McpGetPromptResult',
     'The prompt, as the MCP GetPromptResult: its messages with the arguments filled in.',
-    { security: context.security, hasBody: args.length > 0, hasInput: args.length > 0 },
-    'The prompt is not (or no longer) offered by the server.',
+    { security: context.security, readsBody: true, validatesInput: true },
+    { '404': 'The prompt is not (or no longer) offered by the server.', '500': 'The server answered with an error.' },
   );
   return tail(operation, context, { 'x-mcp-prompt': loose.name });
 }
@@ -96,8 +97,11 @@ export function readResourceOperation(context: OperationContext): Operation {
   operation.responses = upstreamCallResponses(
     'McpReadResourceResult',
     "The resource's contents, as the MCP ReadResourceResult.",
-    { security: context.security, hasBody: false, hasInput: true },
-    'The server has no resource with that URI.',
+    { security: context.security, readsBody: false, validatesInput: true },
+    {
+      '404': 'The server does not serve resources (JSON-RPC method not found).',
+      '500': 'The server answered with an error, for example that no resource has that URI.',
+    },
   );
   return tail(operation, context, {});
 }

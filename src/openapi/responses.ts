@@ -25,10 +25,16 @@ const STREAM_DESCRIPTION =
 
 export interface ResponseOptions {
   security: SecurityMode;
-  /** The operation takes input (a body or query parameters), so it can be refused as invalid (422). */
-  hasInput: boolean;
-  /** The operation has a JSON request body, so its size (413) and media type (415) are checked. */
-  hasBody: boolean;
+  /** The route reads a JSON body when one is sent (even where none is documented), so its size (413),
+   *  media type (415) and syntax (422) are checked. */
+  readsBody: boolean;
+  /** The operation's input (body or query) is validated, so it can be refused as invalid (422). */
+  validatesInput: boolean;
+}
+
+export interface ErrorTexts {
+  '404': string;
+  '500': string;
 }
 
 /** 200 for a tool: JSON (or a progress stream), then the errors of a tool call. */
@@ -49,10 +55,10 @@ export function toolResponses(outputSchema: JsonSchema | undefined, options: Res
 }
 
 /** 200 with an MCP result shape, then the errors of a request the gateway forwards upstream. */
-export function upstreamCallResponses(resultSchema: string, description: string, options: ResponseOptions, notFound: string): Responses {
+export function upstreamCallResponses(resultSchema: string, description: string, options: ResponseOptions, texts: ErrorTexts): Responses {
   return {
     '200': { description, content: json(schemaRef(resultSchema)) },
-    ...upstreamErrorResponses(options, { '404': notFound, '500': 'The server answered with an error.' }),
+    ...upstreamErrorResponses(options, texts),
   };
 }
 
@@ -69,7 +75,7 @@ function authResponses(security: SecurityMode): Responses {
   };
 }
 
-function upstreamErrorResponses(options: ResponseOptions, texts: { '404': string; '500': string }): Responses {
+function upstreamErrorResponses(options: ResponseOptions, texts: ErrorTexts): Responses {
   const error = (description: string) => ({ description, content: json(schemaRef('ErrorResponse')) });
   const plain = (description: string) => ({ description, content: json(schemaRef('PlainError')) });
   const responses: Responses = {
@@ -77,13 +83,13 @@ function upstreamErrorResponses(options: ResponseOptions, texts: { '404': string
     ...authResponses(options.security),
     '404': error(texts['404']),
   };
-  if (options.hasBody) {
+  if (options.readsBody) {
     responses['413'] = plain('The request body is larger than the limit.');
-    responses['415'] = plain('The request body is not JSON.');
+    responses['415'] = plain("The request's Content-Type is not JSON.");
   }
-  if (options.hasInput) {
+  if (options.readsBody || options.validatesInput) {
     responses['422'] = {
-      description: 'The input does not match the schema; each entry of detail names a field (FastAPI shape).',
+      description: 'The body is not valid JSON, or the input does not match the schema; each entry of detail names a field (FastAPI shape).',
       content: json(schemaRef('HTTPValidationError')),
     };
   }
