@@ -29,12 +29,11 @@ export type ApiKeyCheck = (c: Context) => Response | undefined;
 
 export function apiKeyCheck(options: ApiKeyGuardOptions): ApiKeyCheck {
   const digests = options.auth.apiKeys.map(digest);
-  const challenge = options.auth.strict ? 'Bearer, Basic' : 'Bearer';
   return (c) => {
     if (c.req.method === 'OPTIONS' || options.isPublic(c.req.method, c.req.path)) return undefined;
     const verdict = check(c.req.header('authorization'), digests, options.auth.strict);
     if (verdict.ok) return undefined;
-    if (verdict.status === 401) c.header('WWW-Authenticate', challenge);
+    if (verdict.status === 401) c.header('WWW-Authenticate', challengeFor(c, options.auth.strict));
     return c.json({ detail: verdict.detail }, verdict.status);
   };
 }
@@ -43,6 +42,19 @@ export function apiKeyCheck(options: ApiKeyGuardOptions): ApiKeyCheck {
 export function apiKeyGuard(check: ApiKeyCheck): MiddlewareHandler {
   return async (c, next) => check(c) ?? next();
 }
+
+/**
+ * Browsers read only the first challenge of a `WWW-Authenticate` line and would never offer their
+ * login prompt after `Bearer, Basic`; separate header lines cannot be sent through the web
+ * `Headers` API. So in strict mode a page navigation (it accepts HTML) is challenged with Basic
+ * alone, and every other client with both.
+ */
+function challengeFor(c: Context, strict: boolean): string {
+  if (!strict) return 'Bearer';
+  return c.req.header('accept')?.includes('text/html') ? BASIC_CHALLENGE : `Bearer, ${BASIC_CHALLENGE}`;
+}
+
+const BASIC_CHALLENGE = 'Basic realm="mcpgate", charset="UTF-8"';
 
 function check(header: string | undefined, digests: Buffer[], strict: boolean): Verdict {
   const match = header === undefined ? null : /^\s*(\S+)\s+(\S+)\s*$/.exec(header);

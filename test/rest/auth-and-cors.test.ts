@@ -54,8 +54,12 @@ describe('--api-key --strict-auth', async () => {
     for (const path of ['/openapi.json', '/docs', '/docs/swagger-ui.css', '/no/such/path']) {
       const response = await fetch(`${url}${path}`);
       expect(response.status, path).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer, Basic');
+      expect(response.headers.get('www-authenticate')).toBe('Bearer, Basic realm="mcpgate", charset="UTF-8"');
     }
+    // A browser navigating gets the Basic challenge alone, the one its login prompt understands.
+    const page = await fetch(`${url}/docs`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).toBe(401);
+    expect(page.headers.get('www-authenticate')).toBe('Basic realm="mcpgate", charset="UTF-8"');
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
   });
 
