@@ -158,6 +158,11 @@ export class ChildProcessTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || this.closed || stdin.destroyed) throw new Error('the server process is not running');
+    // Messages sent in the same tick leave in one write (one system call) instead of one each.
+    if (!stdin.writableCorked) {
+      stdin.cork();
+      process.nextTick(() => stdin.uncork());
+    }
     if (!stdin.write(toJsonLine(message))) {
       await new Promise<void>((resolve) => {
         const done = (): void => {

@@ -18,6 +18,7 @@ import {
   type Client,
   type GetPromptResult,
   type ReadResourceResult,
+  type StandardSchemaV1,
 } from '@modelcontextprotocol/client';
 import type { UpstreamConfig } from '../config/types.js';
 import { GatewayError, describeError } from '../errors.js';
@@ -87,6 +88,30 @@ export interface CallOptions {
 function exitReasonOf(connection: UpstreamConnection): string | undefined {
   return connection.transport instanceof ChildProcessTransport ? connection.transport.exitReason : undefined;
 }
+
+/**
+ * The result check of a legacy-era `tools/call`. The SDK's `callTool` probes a zod schema with
+ * `undefined` on every request (building and stringifying a validation error each time), then
+ * parses the whole result with zod: most of a proxied call's CPU. A gateway passes results on, so
+ * it checks only the shape it relies on (an object with a `content` list) and leaves the rest, and
+ * `structuredContent` against the tool's `outputSchema`, to the caller. 2026-07-28 connections
+ * keep `callTool`, which also mirrors tool arguments into HTTP headers as that era asks.
+ */
+const callToolResultShape: StandardSchemaV1<unknown, CallToolResult> = {
+  '~standard': {
+    version: 1,
+    vendor: 'mcpgate',
+    validate(value) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        return { issues: [{ message: 'a tools/call result must be an object' }] };
+      }
+      const result = value as Partial<CallToolResult>;
+      if (result.content === undefined && result.structuredContent !== undefined) return { value: { ...result, content: [] } as CallToolResult };
+      if (!Array.isArray(result.content)) return { issues: [{ message: 'a tools/call result needs a "content" list' }] };
+      return { value: result as CallToolResult };
+    },
+  },
+};
 
 const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
@@ -197,8 +222,12 @@ export class Upstream {
     if (!isToolAllowed(this.config, name)) {
       throw new GatewayError('UNKNOWN_TOOL', `tool "${name}" is disabled on server "${this.name}"`);
     }
+    const params = { name, arguments: args ?? {} };
     return this.request(`tool "${name}"`, options, (client, requestOptions) =>
-      client.callTool({ name, arguments: args ?? {} }, requestOptions) as Promise<CallToolResult>,
+      // Legacy-era connections (every stdio server) take the lean path; see `callToolResultShape`.
+      client.getProtocolEra() === 'modern'
+        ? (client.callTool(params, requestOptions) as Promise<CallToolResult>)
+        : client.request({ method: 'tools/call', params }, callToolResultShape, requestOptions),
     );
   }
 
