@@ -8,7 +8,7 @@
  * @module
  */
 import { StringDecoder } from 'node:string_decoder';
-import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 
 /** The largest line accepted before the stream is declared broken (the SDK's default too). */
 export const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -57,15 +57,35 @@ export class JsonLinesReader {
       this.handlers.onInvalidLine(line, 'not JSON');
       return;
     }
-    let message: JSONRPCMessage;
-    try {
-      message = parseJSONRPCMessage(value);
-    } catch {
+    if (!isJsonRpcEnvelope(value)) {
       this.handlers.onInvalidLine(line, 'not a JSON-RPC message');
       return;
     }
-    this.handlers.onMessage(message);
+    this.handlers.onMessage(value);
   }
+}
+
+/**
+ * The JSON-RPC 2.0 envelope: a request or notification (`method`), or a response (`id` with
+ * `result` or `error`). Only the envelope is checked here, in plain code rather than the SDK's
+ * zod schema, which costs more than everything else a proxied message goes through; the SDK
+ * validates each result, request and notification against its method's schema after this.
+ */
+export function isJsonRpcEnvelope(value: unknown): value is JSONRPCMessage {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const message = value as Record<string, unknown>;
+  if (message.jsonrpc !== '2.0') return false;
+  const id = message.id;
+  const validId = typeof id === 'string' || typeof id === 'number';
+  if (typeof message.method === 'string') {
+    return (id === undefined || validId) && (message.params === undefined || (typeof message.params === 'object' && message.params !== null));
+  }
+  if ('result' in message) return validId && typeof message.result === 'object' && message.result !== null;
+  if ('error' in message) {
+    const error = message.error as Record<string, unknown> | null;
+    return (validId || id === null || id === undefined) && typeof error === 'object' && error !== null && typeof error.code === 'number';
+  }
+  return false;
 }
 
 /** Serialises one message as a line. */

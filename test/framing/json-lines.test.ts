@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonLinesReader, TextLineSplitter, toJsonLine } from '../../src/framing/json-lines.js';
+import { JsonLinesReader, TextLineSplitter, isJsonRpcEnvelope, toJsonLine } from '../../src/framing/json-lines.js';
 
 function reader(maxLineBytes?: number) {
   const messages: unknown[] = [];
@@ -55,5 +55,26 @@ describe('TextLineSplitter', () => {
   it('flushes a line that never ends rather than growing without bound', () => {
     const splitter = new TextLineSplitter(10);
     expect(splitter.push(Buffer.from('x'.repeat(25)))).toEqual(['x'.repeat(25)]);
+  });
+});
+
+describe('isJsonRpcEnvelope', () => {
+  it.each([
+    [{ jsonrpc: '2.0', id: 1, method: 'ping' }, true],
+    [{ jsonrpc: '2.0', id: 'a', method: 'tools/call', params: { name: 'x' } }, true],
+    [{ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } }, true],
+    [{ jsonrpc: '2.0', id: 7, result: {} }, true],
+    [{ jsonrpc: '2.0', id: 7, error: { code: -32601, message: 'nope' } }, true],
+    [{ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }, true],
+    [{ jsonrpc: '1.0', id: 1, method: 'ping' }, false],
+    [{ jsonrpc: '2.0', id: { nested: true }, method: 'ping' }, false],
+    [{ jsonrpc: '2.0', id: 1, method: 'ping', params: 'text' }, false],
+    [{ jsonrpc: '2.0', id: 1, result: 'not an object' }, false],
+    [{ jsonrpc: '2.0', id: 1, error: { message: 'no code' } }, false],
+    [{ jsonrpc: '2.0', id: 1 }, false],
+    [[{ jsonrpc: '2.0', method: 'ping' }], false],
+    ['text', false],
+  ])('%j → %s', (value, expected) => {
+    expect(isJsonRpcEnvelope(value)).toBe(expected);
   });
 });
