@@ -3,7 +3,7 @@
  * directly, in one run on one machine.
  *
  * - direct: an SDK client in this process, over stdio, to `node dist/demo/main.js`;
- * - REST: `node dist/cli/bin.js` (the built gateway, plain Node) serving the same demo server,
+ * - REST: `dist/cli/bin.js` (the built gateway executable, plain Node) serving the same demo server,
  *   loaded with autocannon `POST /echo`.
  *
  * At each concurrency level the direct run and the REST run follow each other, so the noise of
@@ -175,7 +175,7 @@ async function main(): Promise<number> {
       }
     });
 
-    log('starting the gateway (node dist/cli/bin.js) and waiting for GET /readyz 200');
+    log('starting the gateway (dist/cli/bin.js) and waiting for GET /readyz 200');
     const gateway = await startGateway(gatewayBin, repoRoot);
     cleanup.add(gateway.stop);
     log(`gateway pid ${gateway.pid} at ${gateway.baseUrl}, its demo server pid ${gateway.upstreamPid ?? 'not found'}`);

@@ -1,7 +1,7 @@
 /**
- * The gateway under test, run the way a user runs it: `node dist/cli/bin.js` (compiled, plain
- * Node, no tsx in the process), serving the bundled demo server. Its CPU and memory are then the
- * product's own.
+ * The gateway under test, run the way a user runs it: the `dist/cli/bin.js` executable itself
+ * (compiled, plain Node, no tsx in the process, with the V8 flags of its `#!` line), serving the
+ * bundled demo server. Its CPU and memory are then the product's own.
  *
  * @module
  */
@@ -62,7 +62,7 @@ function isAlive(pid: number): boolean {
 export async function startGateway(binPath: string, cwd: string, readyTimeoutMs = 30_000): Promise<GatewayProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [binPath, '--port', String(port), '--log-level', 'warning'], {
+  const child = spawn(binPath, ['--port', String(port), '--log-level', 'warning'], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
