@@ -49,7 +49,9 @@ export function toolResponses(outputSchema: JsonSchema | undefined, options: Res
     },
     ...upstreamErrorResponses(options, {
       '404': 'The tool is not (or no longer) offered by the server.',
-      '500': 'The tool reported an error (isError); detail.message holds its text, detail.data its structuredContent.',
+      '500':
+        'The tool reported an error (isError: detail.message holds its text, detail.data its structuredContent), ' +
+        'or the server answered with a JSON-RPC error (detail.code and detail.data hold its code and data).',
     }),
   };
 }
@@ -94,7 +96,7 @@ function upstreamErrorResponses(options: ResponseOptions, texts: ErrorTexts): Re
     };
   }
   responses['500'] = error(texts['500']);
-  responses['502'] = error('The server failed: it answered with a protocol error, or closed the connection during the call.');
+  responses['502'] = error('The server closed the connection during the call (a stdio server died); it is being restarted.');
   responses['503'] = {
     ...error('The server is starting, restarting or down; retry after the number of seconds in Retry-After.'),
     headers: { 'Retry-After': { description: 'Seconds after which a retry may succeed.', schema: { type: 'integer' } } },
