@@ -43,10 +43,11 @@ export function createApp(context: AppContext): Hono {
   if (check && auth.strict) app.use(apiKeyGuard(check));
   app.route('/', healthRoutes(context.upstreams, context.disabledUpstreams));
   app.route(rest.pathPrefix || '/', restRoutes({ ...context, authorize: auth.strict ? undefined : check }));
-  // The prefix's root with a trailing slash (`/api/v1/`) leads to the docs like `/api/v1` does.
-  if (rest.pathPrefix) app.get(`${rest.pathPrefix}/`, (c) => c.redirect(`${rest.rootPath}${rest.pathPrefix}/docs`));
 
-  app.notFound((c) => c.json({ detail: 'Not Found' }, 404));
+  app.notFound((c) => {
+    const target = c.req.method === 'GET' ? withoutTrailingSlash(c.req.path, rest.pathPrefix) : undefined;
+    return target === undefined ? c.json({ detail: 'Not Found' }, 404) : c.redirect(`${rest.rootPath}${target}`);
+  });
   app.onError((error, c) => {
     if (error instanceof GatewayError) {
       if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
@@ -57,6 +58,21 @@ export function createApp(context: AppContext): Hono {
     return c.json({ detail: { message: 'Internal Server Error' } }, 500);
   });
   return app;
+}
+
+/**
+ * `/docs/`, `/{server}/` and `/{prefix}/` lead to the same place as without the slash: the docs
+ * page must not be served at `/docs/`, where its relative URLs would point one level too deep.
+ * Done on a miss rather than with routes, because trailing-slash twins of parameterised routes
+ * keep Hono from using its fastest router.
+ */
+function withoutTrailingSlash(path: string, pathPrefix: string): string | undefined {
+  if (path.length < 2 || !path.endsWith('/')) return undefined;
+  const target = path.slice(0, -1);
+  if (target.endsWith('/docs')) return target;
+  const isApiRoot = target === pathPrefix;
+  const isServerRoot = target.startsWith(`${pathPrefix}/`) && !target.slice(pathPrefix.length + 1).includes('/');
+  return isApiRoot || isServerRoot ? `${target}/docs` : undefined;
 }
 
 /**

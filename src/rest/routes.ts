@@ -61,7 +61,6 @@ export function restRoutes(options: RestRoutesOptions): Hono {
   const aggregated = () => documents.aggregatedDocument([...options.upstreams()]);
   documentRoutes(app, '', (c) => c.json(aggregated()), aggregated);
   app.get('/:server', withServer((c, upstream) => c.redirect(`${docsUrl}/${encodeURIComponent(upstream.name)}/docs`)));
-  app.get('/:server/', withServer((c, upstream) => c.redirect(`${docsUrl}/${encodeURIComponent(upstream.name)}/docs`)));
   documentRoutes(
     app,
     '/:server',
@@ -89,8 +88,6 @@ function documentRoutes(
     const info = current.info as { title?: string } | undefined;
     return c.html(docsPageHtml({ title: info?.title ?? 'mcpgate' }));
   });
-  // A trailing slash would make the page's relative URLs point one level too deep.
-  app.get(`${base}/docs/`, (c) => c.redirect('../docs'));
   app.get(`${base}/docs/:file`, (c) => (document(c) ? (docsAsset(c.req.param('file')) ?? respond(c, notFound)) : respond(c, notFound)));
 }
 

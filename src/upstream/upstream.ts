@@ -128,6 +128,8 @@ export class Upstream {
   private connection: UpstreamConnection | undefined;
   private catalogValue: Catalog = emptyCatalog();
   private nextAttemptAt: number | undefined;
+  /** The dropped connection's server is reachable (it only lost the session): skip the backoff. */
+  private reconnectAtOnce = false;
   /** Why the current connection was dropped by us (HTTP failures), for `lastError`. */
   private dropReason: string | undefined;
   private supervision: Promise<void> | undefined;
@@ -263,12 +265,16 @@ export class Upstream {
       const connectedAt = Date.now();
       const closed = await this.runOneConnection();
       if (this.lifetime.signal.aborted) break;
-      failures = closed && Date.now() - connectedAt >= stableAfterMs ? 1 : failures + 1;
+      // A server that answered "unknown session" is up (it restarted): reconnect without waiting,
+      // since a caller's request is held until the new session is there.
+      const atOnce = closed && this.reconnectAtOnce;
+      this.reconnectAtOnce = false;
+      failures = atOnce ? 0 : closed && Date.now() - connectedAt >= stableAfterMs ? 1 : failures + 1;
       if (closed) this.restarts += 1;
       this.catalogValue = emptyCatalog();
       this.emitCatalog();
       this.setState('down');
-      const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
+      const delay = atOnce ? 0 : Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
       this.logger.warn({ retryInMs: delay, reason: this.lastError }, `server is down; retrying in ${delay} ms`);
       this.settleFirstAttempt();
       await this.sleep(delay);
@@ -334,8 +340,9 @@ export class Upstream {
    * Gives up on a connection that can no longer serve (HTTP session lost, server unreachable,
    * event stream broken): closing it wakes the supervisor, which reconnects with a fresh handshake.
    */
-  private dropConnection(connection: UpstreamConnection, reason: string): void {
+  private dropConnection(connection: UpstreamConnection, reason: string, reconnectAtOnce = false): void {
     if (this.connection !== connection) return;
+    this.reconnectAtOnce = reconnectAtOnce;
     this.logger.warn({ reason }, 'the connection is broken; reconnecting');
     this.dropReason = reason;
     this.lastError = reason;
@@ -438,7 +445,7 @@ export class Upstream {
     } catch (error) {
       const failure = connection.kind === 'stdio' ? undefined : classifyHttpFailure(error);
       if (failure === undefined) throw this.translateError(error, what, connection, options.signal);
-      this.dropConnection(connection, describeHttpFailure(error));
+      this.dropConnection(connection, describeHttpFailure(error), failure === 'session-lost');
       // The server refused the session before doing any work, so one retry on a fresh session
       // is safe; anything else (unreachable, stream lost mid-call) is reported, not repeated.
       if (failure === 'session-lost' && retryOnNewSession && (await this.waitUntilConnected(this.connectTimeoutMs))) {

@@ -17,11 +17,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function startUpstream(config: HttpUpstreamConfig): Upstream {
+function startUpstream(config: HttpUpstreamConfig, backoff = { initialMs: 50, maxMs: 200 }): Upstream {
   const upstream = new Upstream(config, {
     logger: recordingLogger().logger,
     clientInfo: { name: 'mcpgate-test', version: '0' },
-    backoff: { initialMs: 50, maxMs: 200 },
+    backoff,
     connectTimeoutMs: 5_000,
   });
   cleanups.push(() => upstream.close());
@@ -141,7 +141,8 @@ describe('HTTP upstreams', () => {
 
   it('re-initializes transparently when a restarted server no longer knows the session', async () => {
     const first = await startEverything('streamableHttp');
-    const upstream = startUpstream(httpConfig(`${first.base}/mcp`));
+    // A long backoff: the server is up again, so reconnecting must not wait for it.
+    const upstream = startUpstream(httpConfig(`${first.base}/mcp`), { initialMs: 60_000, maxMs: 60_000 });
     await upstream.whenSettled();
     expect(textOf(await upstream.callTool('echo', { message: 'one' }))).toContain('one');
     // Restart the server on the same port between two calls: the old session id is now unknown.
