@@ -135,6 +135,14 @@ function buildOperation(entry: Planned, context: OperationContext): Record<strin
   }
 }
 
+/**
+ * A tool with `execution.taskSupport: "required"` accepts only task-augmented calls, which a
+ * REST call is not: an operation for it could never succeed, so it is left out.
+ */
+export function runsOnlyAsTask(tool: { execution?: { taskSupport?: string } }): boolean {
+  return tool.execution?.taskSupport === 'required';
+}
+
 /** Every operation of the document in order: per section, tools, then resources, then prompts. */
 function plan(options: DocumentOptions): Planned[] {
   const planned: Planned[] = [];
@@ -151,7 +159,7 @@ function plan(options: DocumentOptions): Planned[] {
     const prefix = options.aggregated ? `${section.server}_` : '';
     const { tools, resources, resourceTemplates, prompts } = section.catalog;
     for (const tool of tools ?? []) {
-      if (typeof tool?.name !== 'string') continue;
+      if (typeof tool?.name !== 'string' || runsOnlyAsTask(tool)) continue;
       add({ section, kind: 'tool', method: 'post', path: `${section.basePath}/${encodeURIComponent(tool.name)}`, desired: prefix + tool.name, tool });
     }
     if (!options.resourcesAndPrompts) continue;

@@ -11,6 +11,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { GatewayError } from '../errors.js';
+import { runsOnlyAsTask } from '../openapi/document.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { CatalogIndexes } from './catalog-index.js';
 import { failureFromError, failureFromToolError, validationFailure, type RestFailure } from './errors.js';
@@ -52,6 +53,10 @@ export async function handleToolCall(c: Context, upstream: Upstream, toolName: s
   const index = context.indexes.of(upstream.catalog);
   const tool = index.tools.get(toolName);
   if (!tool) return respond(c, missingEntryFailure(upstream, 'tool', toolName));
+  if (runsOnlyAsTask(tool)) {
+    const message = `tool "${tool.name}" of server "${upstream.name}" runs only as a task (execution.taskSupport "required"), which a REST call cannot start`;
+    return respond(c, failureFromError(new GatewayError('NOT_SUPPORTED', message)));
+  }
   const body = await readJsonBody(c.req.raw, context.maxBodyBytes);
   if (!body.ok) return respond(c, body.failure);
   const checked = index.checker.check(tool, body.value ?? {});

@@ -40,11 +40,13 @@ const OVERRIDES: Record<string, Record<string, unknown>> = {
  * Tools whose server answers every call this gateway can make with an error result, and its
  * message. The call reached the server, which is what this test checks; the refusal is the server's.
  */
-const EXPECTED_TOOL_ERRORS: Record<string, RegExp> = {
-  // `execution.taskSupport: "required"`: only a task-augmented `tools/call` is accepted, and the
-  // gateway makes plain calls. The SDK server reports it as an isError result (-32601 in the text).
-  'everything/simulate-research-query': /requires task augmentation/,
-};
+const EXPECTED_TOOL_ERRORS: Record<string, RegExp> = {};
+
+/**
+ * Tools with `execution.taskSupport: "required"` accept only task-augmented calls, which a REST
+ * call is not: they are left out of the documents and a call answers 501 naming the reason.
+ */
+const TASK_ONLY = ['everything/simulate-research-query'];
 
 let gateway: RunningRestGateway;
 let sandbox: string;
@@ -200,5 +202,15 @@ describe('every tool, called with a body built from its documented schema, reach
     // Offered once the gateway's client declares sampling or elicitation: then revisit the skips.
     expect(offered.filter((key) => SKIPPED[key])).toEqual([]);
     for (const key of [...Object.keys(OVERRIDES), ...Object.keys(EXPECTED_TOOL_ERRORS)]) expect(offered).toContain(key);
+  });
+
+  it('task-only tools are not documented, and a call to one answers 501 saying why', async () => {
+    const offered = toolOperations(await getDocument('/everything/openapi.json')).map(({ tool }) => `everything/${tool}`);
+    for (const key of TASK_ONLY) {
+      expect(offered).not.toContain(key);
+      const response = await post(`${gateway.url}/${key}`, {});
+      expect(response.status).toBe(501);
+      expect(response.body.detail.message).toContain('runs only as a task');
+    }
   });
 });
