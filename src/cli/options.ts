@@ -111,7 +111,8 @@ export function createProgram(): Command {
     .addOption(new Option('-k, --api-key <key>', 'require this API key (Authorization: Bearer) on every route that can call a tool'))
     .addOption(new Option('--strict-auth', 'with --api-key: guard every route, documents and docs too, and accept HTTP Basic with the key as password'))
     .addOption(
-      new Option('--cors-allow-origins <origin...>', 'allow these browser origins (CORS), e.g. http://localhost:3000; "*" allows any (default: no CORS)'),
+      new Option('--cors-allow-origins <origin>', 'allow this browser origin (CORS), e.g. http://localhost:3000; repeatable or comma-separated; "*" allows any (default: no CORS)')
+        .argParser((value: string, previous: string[] = []) => [...previous, ...value.split(',').map((origin) => origin.trim()).filter(Boolean)]),
     )
     .addOption(new Option('--root-path <path>', 'the path a reverse proxy serves mcpgate under (shown in documents and docs)'))
     .addOption(new Option('--path-prefix <path>', 'URL prefix of the REST routes, documents and docs (default: /)'))
