@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ECHO_MESSAGE, connectDirect, runDirect, type DirectClient } from './lib/direct-load.js';
-import { startGateway, type GatewayProcess } from './lib/gateway-process.js';
+import { isAlive, startGateway, type GatewayProcess } from './lib/gateway-process.js';
 import { clockTicks, cpuMs, memoryMiB } from './lib/proc-stats.js';
 import { checkTargets, formatReport, type BenchReport, type LevelResult } from './lib/report.js';
 import { runRest } from './lib/rest-load.js';
@@ -74,15 +74,6 @@ async function probe(baseUrl: string): Promise<{ status: number; body: string }>
     return { status: response.status, body: await response.text() };
   } catch (error) {
     return { status: 0, body: `request failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

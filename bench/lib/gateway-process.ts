@@ -49,7 +49,8 @@ function relay(child: ChildProcess): () => string {
   return () => tail.join('\n');
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
