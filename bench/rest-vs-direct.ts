@@ -32,6 +32,7 @@ const demoMain = join(repoRoot, 'dist/demo/main.js');
 interface Settings {
   seconds: number;
   warmupSeconds: number;
+  idleSeconds: number;
   concurrency: number[];
   jsonOnStdout: boolean;
   jsonPath: string;
@@ -57,6 +58,7 @@ function readSettings(argv: string[]): Settings {
   return {
     seconds: positiveNumber('BENCH_SECONDS', 10),
     warmupSeconds: positiveNumber('BENCH_WARMUP_SECONDS', 1),
+    idleSeconds: positiveNumber('BENCH_IDLE_SECONDS', 15),
     concurrency,
     jsonOnStdout: argv.includes('--json'),
     jsonPath: process.env.BENCH_JSON_OUT ?? join(tmpdir(), 'mcpgate-bench', 'latest.json'),
@@ -176,16 +178,21 @@ async function main(): Promise<number> {
     if (probeOk) log(`probe: POST /echo -> 200 ${probed.body}`);
     else log(`!!! probe: POST /echo -> ${probed.status} ${probed.body.slice(0, 200)} (expected 200 ${JSON.stringify(ECHO_MESSAGE)}): REST numbers will be flagged`);
 
-    // Idle memory: after start-up and a few calls (lazy initialisation done), then a quiet second.
+    // Idle memory: after start-up and a few calls (lazy initialisation done), then quiet. V8 trims
+    // its heap (the memory reducer) only after some seconds without allocation, so both the RSS one
+    // second after the calls and the settled RSS after BENCH_IDLE_SECONDS are reported.
     for (let i = 0; i < 20; i += 1) await probe(gateway.baseUrl);
     await sleep(1_000);
+    const afterCallsRss = memoryMiB(gateway.pid).rss;
+    log(`idle: waiting ${settings.idleSeconds} s for the gateway to settle`);
+    await sleep(Math.max(0, settings.idleSeconds - 1) * 1_000);
     const idleRss = memoryMiB(gateway.pid).rss;
 
     const levels: LevelResult[] = [];
     for (const concurrency of settings.concurrency) levels.push(await measureLevel(concurrency, settings, direct, gateway, log));
     const peakRss = memoryMiB(gateway.pid).peak;
 
-    const memory = { idle: idleRss, peak: peakRss };
+    const memory = { idle: idleRss, afterCalls: afterCallsRss, peak: peakRss };
     const valid = probeOk && levels.every((level) => failureCount(level.rest) === 0 && failureCount(level.direct) === 0);
     const report: BenchReport = {
       startedAt,

@@ -42,8 +42,11 @@ export interface BenchReport {
   /** The single `POST /echo` sent before the runs, as it was answered. */
   probe: { status: number; body: string };
   levels: LevelResult[];
-  /** Gateway process only, MiB: VmRSS after start-up, warm-up and 1 s idle; VmHWM after every level. */
-  gatewayMemoryMiB: { idle: number; peak: number };
+  /**
+   * Gateway process only, MiB: `afterCalls` is VmRSS 1 s after start-up and 20 calls, `idle` the
+   * same after BENCH_IDLE_SECONDS without calls; `peak` is VmHWM after every level.
+   */
+  gatewayMemoryMiB: { idle: number; afterCalls: number; peak: number };
   targets: TargetResult[];
   /** False when any run had a failure: its numbers do not describe the working route. */
   valid: boolean;
@@ -176,7 +179,7 @@ export function formatReport(report: BenchReport): string {
     '(direct | REST) is shown for context. Latencies are per call, measured by the caller (hrtime).',
     `CPU ticks: ${env.clockTicksPerSecond}/s (${env.clockTicksSource}). Memory: /proc VmRSS, VmHWM (MiB).`,
     '',
-    `gateway RSS: idle ${fixed(report.gatewayMemoryMiB.idle, 1)} MiB, peak ${fixed(report.gatewayMemoryMiB.peak, 1)} MiB`,
+    `gateway RSS: idle ${fixed(report.gatewayMemoryMiB.idle, 1)} MiB (${fixed(report.gatewayMemoryMiB.afterCalls, 1)} MiB 1 s after the first calls), peak ${fixed(report.gatewayMemoryMiB.peak, 1)} MiB`,
     '',
   );
 
