@@ -22,8 +22,9 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   const text = declaredLength !== null ? await request.text() : await readLimited(request, limitBytes);
   if (text === undefined) return { ok: false, failure: payloadTooLarge(limitBytes) };
   if (text.trim() === '') return { ok: true, value: undefined };
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const position = Number(/position (\d+)/.exec(message)?.[1] ?? 0);
@@ -32,6 +33,36 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
       failure: validationFailure([{ type: 'json_invalid', loc: ['body', position], msg: 'JSON decode error', input: {}, ctx: { error: message } }]),
     };
   }
+  if (nestingExceeds(value, MAX_NESTING)) {
+    return {
+      ok: false,
+      failure: validationFailure([
+        { type: 'too_deep', loc: ['body'], msg: `JSON nested deeper than ${MAX_NESTING} levels`, input: {}, ctx: { max_depth: MAX_NESTING } },
+      ]),
+    };
+  }
+  return { ok: true, value };
+}
+
+/**
+ * JSON.parse takes any depth, but validating or forwarding a value recurses over it: a body
+ * nested a hundred thousand levels deep would overflow the stack there. No tool's arguments come
+ * near this.
+ */
+export const MAX_NESTING = 512;
+
+/** Walks the value without recursion; true as soon as a path is deeper than `max`. */
+function nestingExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** `application/json`, `application/<anything>+json`, and `text/json`; parameters ignored. */

@@ -130,6 +130,17 @@ describe('errors', () => {
     expect(chunked.status).toBe(413);
   });
 
+  it('a body nested absurdly deep → 422 naming the limit, not a crash', async () => {
+    const roomy = await startRestGateway([restFixtureConfig()], { rest: { maxBodyBytes: 50_000_000 } });
+    const tree = (depth: number) => `{"tree":${'{"name":"n","children":['.repeat(depth)}{"name":"x"}${']}'.repeat(depth)}}`;
+    const deep = await post(`${roomy.url}/recursive`, undefined, { raw: tree(100_000) });
+    expect(deep.status).toBe(422);
+    expect(deep.body.detail[0]).toMatchObject({ type: 'too_deep', loc: ['body'], msg: 'JSON nested deeper than 512 levels' });
+    expect((await post(`${roomy.url}/optional_only`, undefined, { raw: `{"note":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}` })).status).toBe(422);
+    // Deep but within the limit: validated and forwarded.
+    expect((await post(`${roomy.url}/recursive`, undefined, { raw: tree(200) })).status).toBe(200);
+  });
+
   it('a JSON body that is not an object → 422 at ["body"]', async () => {
     const response = await post(`${base}/optional_only`, [1, 2]);
     expect(response.status).toBe(422);
