@@ -1,6 +1,6 @@
 /**
  * The gateway under test, run the way a user runs it: the `dist/cli/bin.js` executable itself
- * (compiled, plain Node, no tsx in the process, with the V8 flags of its `#!` line), serving the
+ * (compiled, plain Node through its `#!` line, no tsx in the process), serving the
  * bundled demo server. Its CPU and memory are then the product's own.
  *
  * @module

@@ -1,15 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=512
+#!/usr/bin/env node
 /**
  * The `mcpgate` executable. The only place that touches `process.exit` and signal handlers.
  *
- * The V8 flags on the first line bound the heap's growth. Left to its defaults on a machine with
- * lots of memory, V8 lets a busy gateway grow to ~170 MB before collecting; with an explicit
- * limit it collects earlier and peaks under 100 MB for the same load and about the same CPU
- * (`npm run bench`). 512 MB of JavaScript heap is far above what the gateway holds; to give it
- * more, run `node --max-old-space-size=<MB> <path to>/dist/cli/bin.js …`.
+ * A plain `env node` line: `env -S` (to pass V8 flags here) is missing from BusyBox, so the
+ * command would not start on Alpine. The heap's growth is bounded by `heap-growth.ts`, imported
+ * first so that it runs before the rest of the program loads.
  *
  * @module
  */
+import './heap-growth.js';
 import { main } from './main.js';
 
 main(process.argv.slice(2), {
