@@ -108,7 +108,9 @@ async function measureLevel(
   log(`c=${concurrency}: direct warm-up ${settings.warmupSeconds} s, run ${settings.seconds} s`);
   await runDirect(direct.client, concurrency, settings.warmupSeconds);
   const directCpuBefore = cpuMs(direct.pid);
+  const clientCpuBefore = process.cpuUsage();
   const directRun = await runDirect(direct.client, concurrency, settings.seconds);
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   const directUpstreamCpu = cpuMs(direct.pid) - directCpuBefore;
 
   log(`c=${concurrency}: REST warm-up ${settings.warmupSeconds} s, run ${settings.seconds} s`);
@@ -128,6 +130,7 @@ async function measureLevel(
     rest: restRun,
     ratio: restRun.callsPerSecond / directRun.callsPerSecond,
     gatewayCpuMsPerCall: gatewayCpu / restRun.responses,
+    directClientCpuMsPerCall: (clientCpu.user + clientCpu.system) / 1000 / (directRun.ok + failureCount(directRun)),
     upstreamCpuMsPerCall: {
       direct: directUpstreamCpu / (directRun.ok + failureCount(directRun)),
       rest: restUpstreamCpu === undefined ? null : restUpstreamCpu / restRun.responses,

@@ -17,6 +17,11 @@ export interface LevelResult {
   gatewayCpuMsPerCall: number;
   /** The demo server's CPU per call on each path: not part of the gateway, shown for context. */
   upstreamCpuMsPerCall: { direct: number; rest: number | null };
+  /**
+   * The benchmark process's CPU per call over the direct window: the SDK client's own cost of a
+   * call, for scale (the same machine's speed at that moment).
+   */
+  directClientCpuMsPerCall: number;
 }
 
 export type TargetStatus = 'PASS' | 'MISS' | 'INVALID' | 'N/A';
@@ -161,7 +166,7 @@ export function formatReport(report: BenchReport): string {
   );
 
   const rows: string[][] = [
-    ['conc', 'direct/s', 'REST/s', 'REST/direct', 'direct p50', 'direct p99', 'REST p50', 'REST p99', 'gw CPU/call', 'demo CPU/call d|R'],
+    ['conc', 'direct/s', 'REST/s', 'REST/direct', 'direct p50', 'direct p99', 'REST p50', 'REST p99', 'gw CPU/call', 'client CPU/call', 'demo CPU/call d|R'],
   ];
   for (const level of report.levels) {
     rows.push([
@@ -174,6 +179,7 @@ export function formatReport(report: BenchReport): string {
       `${fixed(level.rest.latency.p50Ms, 3)} ms`,
       `${fixed(level.rest.latency.p99Ms, 3)} ms`,
       `${fixed(level.gatewayCpuMsPerCall, 4)} ms`,
+      `${fixed(level.directClientCpuMsPerCall, 4)} ms`,
       `${fixed(level.upstreamCpuMsPerCall.direct, 4)}|${level.upstreamCpuMsPerCall.rest === null ? '-' : fixed(level.upstreamCpuMsPerCall.rest, 4)} ms`,
     ]);
   }
@@ -181,7 +187,9 @@ export function formatReport(report: BenchReport): string {
   lines.push(
     'gw CPU/call: user+system CPU of the gateway process only, over the REST window, per response.',
     'The demo MCP server is a separate child process and is NOT counted in it; its own CPU per call',
-    '(direct | REST) is shown for context. Latencies are per call, measured by the caller (hrtime).',
+    '(direct | REST) is shown for context, and so is the direct SDK client\'s own CPU per call',
+    '(client CPU/call), a yardstick of the machine\'s speed during the run.',
+    'Latencies are per call, measured by the caller (hrtime).',
     `CPU ticks: ${env.clockTicksPerSecond}/s (${env.clockTicksSource}). Memory: /proc VmRSS, VmHWM (MiB).`,
     '',
     `gateway RSS: idle ${fixed(report.gatewayMemoryMiB.idle, 1)} MiB (${fixed(report.gatewayMemoryMiB.afterCalls, 1)} MiB 1 s after the first calls), peak ${fixed(report.gatewayMemoryMiB.peak, 1)} MiB`,
