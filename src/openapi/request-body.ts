@@ -2,9 +2,10 @@
  * When a tool's operation has a request body, and when that body is required. The REST routes
  * and the document follow the same rule, so it lives in one place.
  *
- * Like mcpo, a tool that takes no parameters has no body (whatever is sent is ignored and the
- * tool gets `{}`). Unlike mcpo, a tool whose parameters are all optional may be called with no
- * body at all: that is what its schema says, and LLM clients often send nothing for such tools.
+ * Like mcpo, a tool that takes no parameters documents no body; unlike mcpo, a body sent anyway is
+ * still read and checked against the tool's schema (mcpo ignores it, garbage included). A tool
+ * whose parameters are all optional may be called with no body at all: that is what its schema
+ * says, and LLM clients often send nothing for such tools.
  *
  * @module
  */
