@@ -26,6 +26,8 @@ export interface BuiltConfig {
   warnings: string[];
   /** True when no server was given and the bundled demo server is served. */
   demo: boolean;
+  /** `--stdio`: relay stdin/stdout to the one upstream instead of serving HTTP. */
+  stdio: boolean;
 }
 
 /** mcpo takes Python's level names; pino has its own. */
@@ -182,6 +184,12 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
   const base = { host, port, logLevel, ...httpOptions(options) };
 
+  const stdio = options.stdio === true;
+  if (stdio && options.config !== undefined) {
+    throw invalid('--stdio relays one server given after -- (a URL or a command); it cannot be combined with --config');
+  }
+  if (stdio && server.length === 0) throw invalid('--stdio: put the server\'s URL or command after --, e.g. mcpgate --stdio -- https://example.com/mcp');
+
   if (options.config !== undefined) {
     if (server.length > 0) throw invalid(`give either --config or a server command, not both (got "${server.join(' ')}")`);
     for (const [flag, value] of [['--server-type', options.serverType], ['--header', options.header], ['--cwd', options.cwd], ['--timeout', options.timeout]] as const) {
@@ -195,6 +203,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
       config: { ...base, mode: 'multi', upstreams, disabledUpstreams: file.disabledUpstreams, configPath: resolve(options.config) },
       warnings: file.warnings,
       demo: false,
+      stdio: false,
     };
   }
 
@@ -212,5 +221,6 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     config: { ...base, mode: 'single', upstreams: [upstream], disabledUpstreams: [], configPath: undefined },
     warnings: [],
     demo,
+    stdio,
   };
 }

@@ -7,7 +7,9 @@
  *
  * @module
  */
+import type { Readable, Writable } from 'node:stream';
 import { CommanderError } from 'commander';
+import { runStdioMode } from '../bridge/stdio-mode.js';
 import { createGateway } from '../gateway.js';
 import { GatewayError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -28,6 +30,10 @@ export interface MainIo {
   writeError: (text: string) => void;
   /** Calls `listener` on every SIGINT/SIGTERM, from the moment main starts. */
   onStopSignal: (listener: (signal: string) => void) => void;
+  /** The protocol's input in `--stdio` mode (default: this process's stdin). */
+  input?: Readable;
+  /** The protocol's output in `--stdio` mode (default: this process's stdout). */
+  output?: Writable;
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -75,6 +81,23 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   const logger = createLogger(built.config.logLevel);
   for (const warning of built.warnings) logger.warn(warning);
   if (built.demo) logger.info('no server given: serving the bundled demo MCP server (see --help to serve your own)');
+
+  if (built.stdio) {
+    const result = await runStdioMode({
+      upstream: built.config.upstreams[0]!,
+      input: io.input ?? process.stdin,
+      output: io.output ?? process.stdout,
+      logger,
+      stopRequested: stopRequested.promise,
+      forceRequested: forceRequested.promise,
+    });
+    if (result.kind === 'forced') return EXIT_FORCED[result.signal] ?? EXIT_RUNTIME_FAILURE;
+    if (result.kind === 'upstream-gone') {
+      io.writeError(`mcpgate: ${result.reason}\n`);
+      return EXIT_RUNTIME_FAILURE;
+    }
+    return EXIT_OK;
+  }
 
   const gateway = createGateway(built.config, { logger });
   const started = gateway.start().then(

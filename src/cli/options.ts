@@ -12,6 +12,8 @@ export interface CliOptions {
   host: string;
   port: string;
   config?: string;
+  /** Speak MCP on stdin/stdout and relay it to the one server given (no HTTP listener). */
+  stdio?: boolean;
   serverType?: string;
   header?: string;
   env: string[];
@@ -66,6 +68,7 @@ Examples:
   mcpgate --server-type streamable-http -- http://127.0.0.1:8002/mcp
   mcpgate --server-type sse --header '{"Authorization":"Bearer t"}' -- http://127.0.0.1:8001/sse
   mcpgate --config ./config.json
+  mcpgate --stdio -- https://example.com/mcp          an MCP client's stdio server that relays to a remote one
 
 mcpo binds 0.0.0.0 by default; mcpgate binds 127.0.0.1. Pass --host 0.0.0.0 to listen on every interface.
 Exit codes: 0 stopped normally, 1 failed at run time (e.g. the port is taken), 2 bad command line or config file.`;
@@ -73,7 +76,7 @@ Exit codes: 0 stopped normally, 1 failed at run time (e.g. the port is taken), 2
 export function createProgram(): Command {
   const program = new Command('mcpgate')
     .description('Put any MCP server behind HTTP: one supervised gateway for one or many MCP servers.')
-    .usage('[options] -- <command> [args...]  |  [options] --server-type <type> -- <url>  |  [options] --config <file>')
+    .usage('[options] -- <command> [args...]  |  [options] --server-type <type> -- <url>  |  [options] --config <file>  |  --stdio -- <url or command>')
     .argument('[server...]', 'the MCP server command and its arguments, or its URL (after --)')
     // mcpo uses -h for --host, so help is --help only.
     .helpOption('--help', 'show this help')
@@ -88,6 +91,12 @@ export function createProgram(): Command {
     .addOption(new Option('-h, --host <host>', 'address to bind').default('127.0.0.1'))
     .addOption(new Option('-p, --port <port>', 'port to listen on').default('8000'))
     .addOption(new Option('-c, --config <file>', 'Claude-Desktop-style config file with "mcpServers" (multi-server mode)'))
+    .addOption(
+      new Option(
+        '--stdio',
+        'stdio client mode: speak MCP on stdin/stdout and relay every message to the server after -- (a URL, or a command); no HTTP listener',
+      ),
+    )
     .addOption(
       new Option('--server-type <type>', 'how to reach a single server: stdio, sse, streamable-http (default: stdio, or auto-detect for a URL); alias --type'),
     )
