@@ -7,7 +7,7 @@
  * @module
  */
 import type { CallToolResult } from '@modelcontextprotocol/client';
-import { GatewayError, describeError } from '../errors.js';
+import { GatewayError, describeError, errorStatus } from '../errors.js';
 
 /** An HTTP answer that is not the tool's result. */
 export interface RestFailure {
@@ -38,21 +38,11 @@ const jsonRpcStatus: Record<number, number> = {
 };
 
 /**
- * The status for each gateway error code, as the REST frontend answers it. Upstream JSON-RPC
- * errors are looked up in `jsonRpcStatus` instead.
+ * The status for each gateway error code, as the REST frontend answers it: the gateway's own
+ * table, except that an upstream error without a JSON-RPC code is the tool failing (500, as mcpo
+ * answers) rather than a bad gateway. Upstream JSON-RPC errors are looked up in `jsonRpcStatus`.
  */
-const gatewayStatus: Record<GatewayError['code'], number> = {
-  CONFIG_INVALID: 500,
-  NOT_SUPPORTED: 501,
-  UPSTREAM_UNAVAILABLE: 503,
-  UPSTREAM_CLOSED: 502,
-  UPSTREAM_TIMEOUT: 504,
-  UPSTREAM_ERROR: 500,
-  CALL_ABORTED: 499,
-  UNKNOWN_UPSTREAM: 404,
-  UNKNOWN_TOOL: 404,
-  UNKNOWN_PROMPT: 404,
-};
+const gatewayStatus: Record<GatewayError['code'], number> = { ...errorStatus, UPSTREAM_ERROR: 500 };
 
 /** A thrown error (from an upstream call or our own checks) as an HTTP answer. */
 export function failureFromError(error: unknown): RestFailure {
