@@ -16,7 +16,7 @@ import {
   startRecordingProxy,
   type EverythingServer,
   type HeaderRecordingProxy,
-} from './everything-server.js';
+} from '../helpers/everything-server.js';
 
 const temp = useCliLifecycle();
 

@@ -4,73 +4,16 @@
  * (`/mcp`), both behind one gateway. Then the streamable HTTP server dies and comes back on the
  * same port while the gateway keeps running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everythingServerPath, freePort, httpConfig, waitFor } from '../helpers/fixtures.js';
+import { killEverything, startEverything, type EverythingServer } from '../helpers/everything-server.js';
+import { freePort, httpConfig, waitFor } from '../helpers/fixtures.js';
 import { documentProblems } from '../helpers/openapi-document.js';
 import { post, startRestGateway, type RunningRestGateway } from './rest-gateway.js';
 
-type Mode = 'sse' | 'streamableHttp';
-
-interface ServerProcess {
-  child: ChildProcess;
-  exited: Promise<void>;
-  /** The last lines the server wrote on stderr, to explain a server that does not come up. */
-  stderr: string[];
-}
-
-/** Starts server-everything in `mode` on `port`, in its own process group; resolves once it accepts connections. */
-async function startEverything(mode: Mode, port: number): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [everythingServerPath, mode], {
-    env: { ...process.env, PORT: String(port) },
-    detached: true,
-    // The streamable HTTP server logs every request on stdout: not wanted in the test output.
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const stderr: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr.push(...chunk.split('\n').filter(Boolean));
-    stderr.splice(0, Math.max(0, stderr.length - 20));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const server = { child, exited, stderr };
-  await waitFor(`server-everything ${mode} on port ${port}`, async () => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server-everything ${mode} exited (${child.exitCode ?? child.signalCode}): ${stderr.join(' | ')}`);
-    }
-    return accepts(port);
-  });
-  return server;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Kills the server's whole process group at once (a crash, not a shutdown) and waits for its exit. */
-async function killEverything(server: ServerProcess): Promise<void> {
-  if (server.child.exitCode === null && server.child.signalCode === null) {
-    try {
-      process.kill(-server.child.pid!, 'SIGKILL');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-    }
-  }
-  await server.exited;
-}
-
 const SERVERS = ['sse', 'streamable-http'] as const;
 let gateway: RunningRestGateway;
-let sseServer: ServerProcess;
-let streamableServer: ServerProcess;
+let sseServer: EverythingServer;
+let streamableServer: EverythingServer;
 let streamablePort: number;
 
 beforeAll(async () => {

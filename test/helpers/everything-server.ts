@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { everythingServerPath, waitFor } from '../helpers/fixtures.js';
+import { everythingServerPath, waitFor } from './fixtures.js';
 
 export type EverythingMode = 'sse' | 'streamableHttp';
 
@@ -13,6 +13,8 @@ export interface EverythingServer {
   child: ChildProcess;
   exited: Promise<void>;
   port: number;
+  /** The last lines the server wrote on stderr, to explain a server that does not come up. */
+  stderr: string[];
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -35,15 +37,17 @@ export async function startEverything(mode: EverythingMode, port: number): Promi
   });
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr.push(chunk);
+    stderr.push(...chunk.split('\n').filter(Boolean));
     stderr.splice(0, Math.max(0, stderr.length - 20));
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitFor(`server-everything ${mode} on port ${port}`, async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server-everything ${mode} exited: ${stderr.join('')}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`server-everything ${mode} exited (${child.exitCode ?? child.signalCode}): ${stderr.join(' | ')}`);
+    }
     return accepts(port);
   }, 15_000);
-  return { child, exited, port };
+  return { child, exited, port, stderr };
 }
 
 /** Kills the server's process group at once (a crash) and waits for it to exit. */
