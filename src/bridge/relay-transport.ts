@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import type { Transport } from '@modelcontextprotocol/client';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from '../upstream/child-registry.js';
-import { childEnvironment } from '../upstream/connect.js';
-import { ChildProcessTransport } from '../upstream/stdio-transport.js';
+import { httpTransport, stdioTransport } from '../upstream/connect.js';
 
 /** How the relay reaches the server; `http-auto` is resolved to one of the HTTP kinds on the first POST. */
 export type RelayTransportKind = 'stdio' | 'sse' | 'streamable-http';
@@ -32,22 +31,11 @@ export function createRelayTransport(
   children?: ChildProcessRegistry,
 ): RelayTransport {
   if (config.transport === 'stdio') {
-    const transport = new ChildProcessTransport({
-      command: config.command,
-      args: config.args,
-      env: childEnvironment(config),
-      cwd: config.cwd,
-      logger,
-      registry: children,
-    });
+    const transport = stdioTransport(config, logger, children);
     return { kind: 'stdio', transport, exitReason: () => transport.exitReason };
   }
   if (kind === 'stdio') throw new Error(`cannot reach ${config.url} over stdio`);
-  const requestInit: RequestInit = { headers: config.headers };
-  const url = new URL(config.url);
-  const transport =
-    kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
-  return { kind, transport, exitReason: () => undefined };
+  return { kind, transport: httpTransport(config, kind), exitReason: () => undefined };
 }
 
 /** The kind to try first: the configured one, or streamable HTTP for a URL without a type. */

@@ -81,10 +81,6 @@ function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: 
 /** Keys a request id so that the string "1" and the number 1 stay distinct. */
 const keyOf = (id: RequestId): string => `${typeof id}:${String(id)}`;
 
-function describeError(error: unknown): string {
-  return describeHttpFailure(error);
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
@@ -126,7 +122,7 @@ export class StdioRelay {
       try {
         reader.push(chunk);
       } catch (error) {
-        this.logger.error({ err: error }, `the client's input is unusable: ${describeError(error)}`);
+        this.logger.error({ err: error }, `the client's input is unusable: ${describeHttpFailure(error)}`);
         this.finish({ kind: 'input-ended' });
       }
     });
@@ -188,7 +184,7 @@ export class StdioRelay {
       const connection = await this.deliver(message, 0);
       if (request) request.connection = connection;
     } catch (error) {
-      const reason = describeError(error);
+      const reason = describeHttpFailure(error);
       if (request && this.pending.delete(keyOf(request.id))) {
         this.answerWithError(request, `could not deliver it: ${reason}`);
       } else if (!this.ended) {
@@ -221,7 +217,7 @@ export class StdioRelay {
       const isInitialize = 'method' in message && message.method === 'initialize';
       if ((failure === 'session-lost' || failure === 'stream-lost') && this.initializeParams !== undefined && !isInitialize) {
         this.logger.warn(
-          { reason: describeError(error) },
+          { reason: describeHttpFailure(error) },
           'the server no longer knows the session (it restarted or expired it): opening a new session',
         );
         this.replace(connection, true);
@@ -229,11 +225,11 @@ export class StdioRelay {
       }
       if (failure === 'unreachable') {
         if (recoveries > 0) {
-          const reason = `the server at ${this.target()} is unreachable: ${describeError(error)}`;
+          const reason = `the server at ${this.target()} is unreachable: ${describeHttpFailure(error)}`;
           this.fail(reason);
           throw new Error(reason, { cause: error });
         }
-        this.logger.warn({ reason: describeError(error) }, `the server is unreachable; trying again in ${this.retryDelayMs()} ms`);
+        this.logger.warn({ reason: describeHttpFailure(error) }, `the server is unreachable; trying again in ${this.retryDelayMs()} ms`);
         await delay(this.retryDelayMs());
         return this.deliver(message, recoveries + 1);
       }
@@ -264,7 +260,7 @@ export class StdioRelay {
       return await this.open(this.kind, handshake);
     } catch (error) {
       if (classifyHttpFailure(error) !== 'unreachable' || this.ended) throw error;
-      this.logger.warn({ reason: describeError(error) }, `the server is unreachable; trying again in ${this.retryDelayMs()} ms`);
+      this.logger.warn({ reason: describeHttpFailure(error) }, `the server is unreachable; trying again in ${this.retryDelayMs()} ms`);
       await delay(this.retryDelayMs());
       return this.open(this.kind, handshake);
     }
@@ -279,7 +275,7 @@ export class StdioRelay {
       },
       (error: unknown) => {
         const child = error instanceof Error && this.options.upstream.transport === 'stdio';
-        this.fail(child ? `cannot start the server: ${(error as Error).message}` : `cannot reach the server at ${this.target()}: ${describeError(error)}`);
+        this.fail(child ? `cannot start the server: ${(error as Error).message}` : `cannot reach the server at ${this.target()}: ${describeHttpFailure(error)}`);
         throw error;
       },
     );
@@ -295,7 +291,7 @@ export class StdioRelay {
       if (!connection.retired) this.fromServer(connection, message);
     };
     transport.onerror = (error) => {
-      if (!connection.retired && !this.ended) this.logger.debug({ err: error }, `server connection: ${describeError(error)}`);
+      if (!connection.retired && !this.ended) this.logger.debug({ err: error }, `server connection: ${describeHttpFailure(error)}`);
     };
     transport.onclose = () => {
       if (connection.retired || this.ended) return;

@@ -51,14 +51,15 @@ export interface ConnectOptions {
 const SSE_FALLBACK_STATUSES = new Set([400, 404, 405]);
 
 /** The environment a stdio child gets: the SDK's minimal safe set, or everything, plus its own `env`. */
-export function childEnvironment(config: StdioUpstreamConfig): Record<string, string> {
+function childEnvironment(config: StdioUpstreamConfig): Record<string, string> {
   const base: Record<string, string> = {};
   const source = config.passEnvironment ? process.env : getDefaultEnvironment();
   for (const [key, value] of Object.entries(source)) if (typeof value === 'string') base[key] = value;
   return { ...base, ...config.env };
 }
 
-function stdioTransport(config: StdioUpstreamConfig, logger: Logger, children?: ChildProcessRegistry): ChildProcessTransport {
+/** The transport to a stdio server (not started). Also used by the stdio relay. */
+export function stdioTransport(config: StdioUpstreamConfig, logger: Logger, children?: ChildProcessRegistry): ChildProcessTransport {
   return new ChildProcessTransport({
     registry: children,
     command: config.command,
@@ -69,8 +70,11 @@ function stdioTransport(config: StdioUpstreamConfig, logger: Logger, children?: 
   });
 }
 
-function httpRequestInit(config: HttpUpstreamConfig): RequestInit {
-  return { headers: config.headers };
+/** The transport to an HTTP server of a settled kind (not started), with the configured headers. Also used by the stdio relay. */
+export function httpTransport(config: HttpUpstreamConfig, kind: 'sse' | 'streamable-http'): SSEClientTransport | StreamableHTTPClientTransport {
+  const url = new URL(config.url);
+  const requestInit: RequestInit = { headers: config.headers };
+  return kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
 }
 
 async function connectWith(
@@ -124,19 +128,9 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
       }
     }
     case 'sse':
-      return connectWith(
-        new SSEClientTransport(new URL(config.url), { requestInit: httpRequestInit(config) }),
-        'sse',
-        options,
-        'legacy',
-      );
+      return connectWith(httpTransport(config, 'sse'), 'sse', options, 'legacy');
     case 'streamable-http':
-      return connectWith(
-        new StreamableHTTPClientTransport(new URL(config.url), { requestInit: httpRequestInit(config) }),
-        'streamable-http',
-        options,
-        'auto',
-      );
+      return connectWith(httpTransport(config, 'streamable-http'), 'streamable-http', options, 'auto');
     case 'http-auto':
       try {
         return await connectUpstream({ ...config, transport: 'streamable-http' }, options);
