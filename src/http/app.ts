@@ -19,7 +19,7 @@ import type { Logger } from '../log/logger.js';
 import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { apiKeyCheck, apiKeyGuard } from './auth.js';
-import { healthRoutes } from './health.js';
+import { HEALTH_PATHS, healthRoutes } from './health.js';
 
 export interface AppContext {
   config: Pick<GatewayConfig, 'mode' | 'info'>;
@@ -29,8 +29,6 @@ export interface AppContext {
   disabledUpstreams: () => string[];
   logger: Logger;
 }
-
-const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
 export function createApp(context: AppContext): Hono {
   const { rest, auth, cors: corsSettings } = context.settings;

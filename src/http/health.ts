@@ -20,6 +20,9 @@ export function readinessReport(upstreams: Iterable<Upstream>, disabled: string[
   return { ready: statuses.every((status) => status.state === 'ready'), upstreams: statuses, disabled };
 }
 
+/** The paths of the health routes, which stay open whatever the API key settings. */
+export const HEALTH_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
 export function healthRoutes(upstreams: () => Iterable<Upstream>, disabled: () => string[]): Hono {
   const routes = new Hono();
   routes.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -51,12 +51,7 @@ export function restRoutes(options: RestRoutesOptions): Hono {
   }
 
   const byName = (c: Context): Upstream | undefined => options.upstream(c.req.param('server') ?? '');
-  const withServer =
-    (handler: (c: Context, upstream: Upstream) => Response | Promise<Response>) =>
-    (c: Context): Response | Promise<Response> => {
-      const upstream = byName(c);
-      return upstream ? handler(c, upstream) : respond(c, notFound);
-    };
+  const withServer = withUpstream(byName);
   app.get('/', (c) => c.redirect(`${docsUrl}/docs`));
   const aggregated = () => documents.aggregatedDocument([...options.upstreams()]);
   documentRoutes(app, '', (c) => c.json(aggregated()), aggregated);
@@ -72,6 +67,17 @@ export function restRoutes(options: RestRoutesOptions): Hono {
   );
   serverRoutes(app, '/:server', byName, settings, context, options.authorize);
   return app;
+}
+
+type UpstreamHandler = (c: Context, upstream: Upstream) => Response | Promise<Response>;
+
+/** Runs `handler` with the upstream the request names, or answers 404 when there is none. */
+function withUpstream(upstreamOf: (c: Context) => Upstream | undefined) {
+  return (handler: UpstreamHandler) =>
+    (c: Context): Response | Promise<Response> => {
+      const upstream = upstreamOf(c);
+      return upstream ? handler(c, upstream) : respond(c, notFound);
+    };
 }
 
 /** `openapi.json`, the Swagger UI page and its assets under `base`. */
@@ -100,14 +106,9 @@ function serverRoutes(
   context: RestCallContext,
   authorize: ApiKeyCheck | undefined,
 ): void {
-  const on =
-    (handler: (c: Context, upstream: Upstream) => Response | Promise<Response>) =>
-    (c: Context): Response | Promise<Response> => {
-      const upstream = upstreamOf(c);
-      return upstream ? handler(c, upstream) : respond(c, notFound);
-    };
+  const on = withUpstream(upstreamOf);
   const guarded =
-    (handler: (c: Context, upstream: Upstream) => Response | Promise<Response>) =>
+    (handler: UpstreamHandler) =>
     (c: Context): Response | Promise<Response> =>
       authorize?.(c) ?? on(handler)(c);
 
@@ -122,7 +123,7 @@ function serverRoutes(
   app.all(
     `${base}/:tool`,
     on((c, upstream) => {
-      if (!upstream.catalog.tools.some((tool) => tool.name === c.req.param('tool'))) return respond(c, notFound);
+      if (!context.indexes.of(upstream.catalog).tools.has(c.req.param('tool') ?? '')) return respond(c, notFound);
       c.header('Allow', 'POST');
       return respond(c, methodNotAllowed);
     }),
