@@ -4,18 +4,22 @@
  *
  * @module
  */
-import type { AuthConfig, CorsConfig, GatewayConfig, RestConfig } from './types.js';
+import type { AuthConfig, CorsConfig, GatewayConfig, McpConfig, RestConfig } from './types.js';
 
 /** Tool arguments are small; 10 MiB leaves room for files passed inline and stops runaway bodies. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** An MCP session nobody used for half an hour is closed, as mcp-proxy does. */
+export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 
 export interface HttpSettings {
   rest: RestConfig;
   auth: AuthConfig;
   cors: CorsConfig;
+  mcp: McpConfig;
 }
 
-export function httpSettings(config: Pick<GatewayConfig, 'rest' | 'auth' | 'cors'>): HttpSettings {
+export function httpSettings(config: Pick<GatewayConfig, 'rest' | 'auth' | 'cors' | 'mcp'>): HttpSettings {
   return {
     rest: {
       pathPrefix: normaliseUrlPrefix(config.rest?.pathPrefix ?? ''),
@@ -25,6 +29,10 @@ export function httpSettings(config: Pick<GatewayConfig, 'rest' | 'auth' | 'cors
     },
     auth: { apiKeys: config.auth?.apiKeys ?? [], strict: config.auth?.strict ?? false },
     cors: { allowOrigins: config.cors?.allowOrigins ?? [] },
+    mcp: {
+      sessionIdleTimeoutMs: config.mcp?.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      allowedHosts: config.mcp?.allowedHosts ?? [],
+    },
   };
 }
 

@@ -25,7 +25,19 @@ interface UpstreamConfigBase {
   disabledTools: string[];
   /** When set, only these tools are in the catalog. */
   enabledTools: string[] | undefined;
+  /** How the MCP frontends' sessions share this server (`"sharing"`); `shared` when left out. */
+  sharing?: UpstreamSharing;
+  /** Most concurrent sessions with a connection of their own (`"maxSessions"`, `per-session` only). */
+  maxSessions?: number;
 }
+
+/**
+ * - `shared`: every MCP session goes through the one supervised connection the REST frontend
+ *   uses (ids, progress tokens and server requests remapped per session).
+ * - `per-session`: each MCP session gets a connection of its own (a child process, or an upstream
+ *   HTTP session), closed with the session.
+ */
+export type UpstreamSharing = 'shared' | 'per-session';
 
 export interface StdioUpstreamConfig extends UpstreamConfigBase {
   transport: 'stdio';
@@ -76,6 +88,18 @@ export interface GatewayConfig {
   auth?: Partial<AuthConfig>;
   /** Origins allowed by CORS; none by default (no CORS headers at all). */
   cors?: Partial<CorsConfig>;
+  /** The MCP frontends (`/mcp`, `/sse`); defaults apply to what is left out. */
+  mcp?: Partial<McpConfig>;
+}
+
+export interface McpConfig {
+  /** A session with no request and no open stream for this long is closed (`--session-idle-timeout`); 0 never. */
+  sessionIdleTimeoutMs: number;
+  /**
+   * `Host` header values accepted by the MCP endpoints besides the loopback names (`--allowed-hosts`),
+   * against DNS rebinding; `*` turns the Host check off.
+   */
+  allowedHosts: string[];
 }
 
 export interface RestConfig {
