@@ -7,7 +7,7 @@
  */
 
 import { z } from 'zod';
-import type { UpstreamTransportKind } from './types.js';
+import type { UpstreamSharing, UpstreamTransportKind } from './types.js';
 
 /** Every accepted `type` value and the transport it selects (mcpo and Claude clients disagree on spelling). */
 export const TRANSPORT_ALIASES: Readonly<Record<string, Exclude<UpstreamTransportKind, 'http-auto'>>> = {
@@ -26,6 +26,9 @@ export const DEFAULT_TIMEOUT_SECONDS = 300;
 /** Node's timers overflow above 2^31-1 ms and then fire at once, so a longer timeout is refused. */
 export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
+/** The accepted `"sharing"` values (and `--sharing`). */
+export const SHARING_MODES = ['shared', 'per-session'] as const satisfies readonly UpstreamSharing[];
+
 /** Fields of a server entry that this version understands. */
 export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
   'type',
@@ -41,6 +44,8 @@ export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
   'enabledTools',
   'enabled_tools',
   'timeout',
+  'sharing',
+  'maxSessions',
 ]);
 
 /** Fields that belong to a later release: recognised so they fail loudly instead of being ignored. */
@@ -100,6 +105,13 @@ export const serverEntrySchema = z.object({
   enabledTools: stringList.optional(),
   enabled_tools: stringList.optional(),
   timeout: z.number().positive().max(MAX_TIMEOUT_SECONDS).optional(),
+  sharing: z.enum(SHARING_MODES).optional(),
+  maxSessions: z
+    .number()
+    .refine((value) => Number.isSafeInteger(value) && value > 0, {
+      error: (issue) => `must be a positive whole number, got ${String(issue.input)}`,
+    })
+    .optional(),
 });
 
 /** A server entry whose fields all have the right types. */

@@ -159,7 +159,13 @@ function buildUpstream(
     timeoutMs: Math.max(1, Math.round((entry.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000)),
     disabledTools: copyList(entry.disabledTools ?? entry.disabled_tools) ?? [],
     enabledTools: copyList(entry.enabledTools ?? entry.enabled_tools),
+    ...(entry.sharing === undefined ? {} : { sharing: entry.sharing }),
+    ...(entry.maxSessions === undefined || entry.sharing !== 'per-session' ? {} : { maxSessions: entry.maxSessions }),
   };
+  // A shared connection has no per-session connections to count.
+  if (entry.maxSessions !== undefined && entry.sharing !== 'per-session') {
+    warnIgnored('maxSessions', 'only used with "sharing": "per-session"');
+  }
   const misplaced = transport === 'stdio' ? HTTP_ONLY_FIELDS : STDIO_ONLY_FIELDS;
   for (const field of misplaced) {
     if (entry[field] !== undefined) {

@@ -64,6 +64,7 @@ describe('parseConfigFile: wrong types', () => {
     [{ command: 'x', timeout: '60' }, 'timeout: expected number, got string'],
     [{ command: 'x', type: 1 }, 'type: expected string, got number'],
     [{ url: 1 }, 'url: expected string, got number'],
+    [{ command: 'x', maxSessions: '4' }, 'maxSessions: expected number, got string'],
   ])('%j', (entry, problem) => {
     expect(serverProblems({ s: entry })).toEqual([`config.json: mcpServers.s.${problem}`]);
   });
@@ -89,6 +90,12 @@ describe('parseConfigFile: wrong values', () => {
       { type: 'websocket', url: 'ws://h/' },
       'type: must be one of "stdio", "sse", "streamable-http", "streamable_http", "streamablehttp", "streamableHttp", "http", got "websocket"',
     ],
+    [{ command: 'x', sharing: 'foo' }, 'sharing: must be one of "shared", "per-session", got "foo"'],
+    [{ command: 'x', sharing: 'Shared' }, 'sharing: must be one of "shared", "per-session", got "Shared"'],
+    [{ url: 'http://h/', sharing: true }, 'sharing: must be one of "shared", "per-session", got true'],
+    [{ command: 'x', sharing: 'per-session', maxSessions: 0 }, 'maxSessions: must be a positive whole number, got 0'],
+    [{ command: 'x', sharing: 'per-session', maxSessions: -2 }, 'maxSessions: must be a positive whole number, got -2'],
+    [{ command: 'x', sharing: 'per-session', maxSessions: 1.5 }, 'maxSessions: must be a positive whole number, got 1.5'],
   ])('%j', (entry, problem) => {
     expect(serverProblems({ s: entry })).toContain(`config.json: mcpServers.s.${problem}`);
   });

@@ -219,6 +219,39 @@ describe('parseConfigFile: valid files', () => {
   });
 });
 
+describe('parseConfigFile: sharing and maxSessions', () => {
+  it('carries "sharing" and "maxSessions" to the upstream, for either transport', () => {
+    const result = load({
+      a: { command: 'x', sharing: 'per-session', maxSessions: 4 },
+      b: { url: 'http://h/mcp', sharing: 'per-session' },
+      c: { url: 'http://h/mcp', sharing: 'shared' },
+      d: { command: 'x' },
+    });
+    expect(result.warnings).toEqual([]);
+    expect(result.upstreams[0]).toMatchObject({ sharing: 'per-session', maxSessions: 4 });
+    expect(result.upstreams[1]).toMatchObject({ sharing: 'per-session' });
+    expect(result.upstreams[1]).not.toHaveProperty('maxSessions');
+    expect(result.upstreams[2]).toMatchObject({ sharing: 'shared' });
+    // Left out, the upstream says nothing: the MCP frontends apply their default.
+    expect(result.upstreams[3]).not.toHaveProperty('sharing');
+    expect(result.upstreams[3]).not.toHaveProperty('maxSessions');
+  });
+
+  it('warns that "maxSessions" means nothing without "sharing": "per-session", and drops it', () => {
+    const result = load({
+      shared: { command: 'x', sharing: 'shared', maxSessions: 2 },
+      unset: { url: 'http://h/mcp', maxSessions: 3 },
+    });
+    expect(result.warnings).toEqual([
+      'config.json: mcpServers.shared.maxSessions: ignored: only used with "sharing": "per-session"',
+      'config.json: mcpServers.unset.maxSessions: ignored: only used with "sharing": "per-session"',
+    ]);
+    expect(result.upstreams[0]).toMatchObject({ sharing: 'shared' });
+    expect(result.upstreams[0]).not.toHaveProperty('maxSessions');
+    expect(result.upstreams[1]).not.toHaveProperty('maxSessions');
+  });
+});
+
 describe('readConfigFile', () => {
   let dir = '';
   beforeAll(async () => {
