@@ -9,8 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { readConfigFile } from '../config/config-file.js';
-import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, TRANSPORT_ALIASES, isHttpUrl } from '../config/server-schema.js';
-import type { GatewayConfig, LogLevel, UpstreamConfig } from '../config/types.js';
+import { allowedHostProblem } from '../config/host-names.js';
+import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, SHARING_MODES, TRANSPORT_ALIASES, isHttpUrl } from '../config/server-schema.js';
+import type { GatewayConfig, LogLevel, UpstreamConfig, UpstreamSharing } from '../config/types.js';
 import { demoServerCommand } from '../demo/command.js';
 import { GatewayError } from '../errors.js';
 import { notYetSupported, type ParsedCommandLine } from './options.js';
@@ -55,8 +56,8 @@ function refuseUnsupportedFlags(options: ParsedCommandLine['options']): void {
   }
 }
 
-/** The REST frontend's, auth and CORS flags; unset ones are left to the defaults. */
-function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig, 'info' | 'rest' | 'auth' | 'cors'> {
+/** The REST frontend's, auth, CORS and MCP frontends' flags; unset ones are left to the defaults. */
+function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig, 'info' | 'rest' | 'auth' | 'cors' | 'mcp'> {
   if (options.strictAuth && options.apiKey === undefined) throw invalid('--strict-auth needs --api-key');
   if (options.apiKey !== undefined && options.apiKey.trim() === '') throw invalid('--api-key: the key is empty');
   const info: GatewayConfig['info'] = {};
@@ -77,8 +78,55 @@ function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig,
     info,
     rest,
     auth: { apiKeys: options.apiKey === undefined ? [] : [options.apiKey], strict: options.strictAuth ?? false },
-    cors: { allowOrigins: options.corsAllowOrigins ?? [] },
+    // --allow-origin (mcp-proxy) and --cors-allow-origins (mcpo) fill one list.
+    cors: { allowOrigins: [...new Set([...(options.corsAllowOrigins ?? []), ...(options.allowOrigin ?? [])])] },
+    mcp: mcpOptions(options),
   };
+}
+
+/** `--allowed-hosts` and `--session-idle-timeout`. */
+function mcpOptions(options: ParsedCommandLine['options']): NonNullable<GatewayConfig['mcp']> {
+  const mcp: NonNullable<GatewayConfig['mcp']> = {};
+  if (options.allowedHosts !== undefined) {
+    for (const host of options.allowedHosts) {
+      const problem = allowedHostProblem(host);
+      if (problem !== undefined) throw invalid(`--allowed-hosts: ${problem}`);
+    }
+    mcp.allowedHosts = [...new Set(options.allowedHosts)];
+  }
+  if (options.sessionIdleTimeout !== undefined) {
+    const text = options.sessionIdleTimeout;
+    const seconds = Number(text);
+    if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_TIMEOUT_SECONDS) {
+      throw invalid(`--session-idle-timeout: expected a number of seconds from 0 (never) to ${MAX_TIMEOUT_SECONDS}, got "${text}"`);
+    }
+    // A tiny positive value must not round to 0, which means never.
+    mcp.sessionIdleTimeoutMs = seconds === 0 ? 0 : Math.max(1, Math.round(seconds * 1000));
+  }
+  return mcp;
+}
+
+/** `--sharing` and `--max-sessions`, for the single server given on the command line. */
+function sharingOptions(
+  options: ParsedCommandLine['options'],
+  warnings: string[],
+): { sharing?: UpstreamSharing; maxSessions?: number } {
+  const result: { sharing?: UpstreamSharing; maxSessions?: number } = {};
+  if (options.sharing !== undefined) {
+    const mode = SHARING_MODES.find((candidate) => candidate === options.sharing);
+    if (mode === undefined) throw invalid(`--sharing: expected ${SHARING_MODES.join(' or ')}, got "${options.sharing}"`);
+    result.sharing = mode;
+  }
+  if (options.maxSessions !== undefined) {
+    const count = Number(options.maxSessions);
+    if (!/^\d+$/.test(options.maxSessions) || count < 1 || !Number.isSafeInteger(count)) {
+      throw invalid(`--max-sessions: expected a whole number of sessions (1 or more), got "${options.maxSessions}"`);
+    }
+    // A shared connection has no per-session connections to count.
+    if (result.sharing === 'per-session') result.maxSessions = count;
+    else warnings.push('--max-sessions: ignored: only used with --sharing per-session');
+  }
+  return result;
 }
 
 function parsePort(text: string): number {
@@ -144,9 +192,10 @@ function singleServer(
   options: ParsedCommandLine['options'],
   extraEnv: Record<string, string>,
   timeoutMs: number,
+  sharing: { sharing?: UpstreamSharing; maxSessions?: number },
 ): UpstreamConfig {
   const [target, ...rest] = server as [string, ...string[]];
-  const common = { name, timeoutMs, disabledTools: [], enabledTools: undefined };
+  const common = { name, timeoutMs, disabledTools: [], enabledTools: undefined, ...sharing };
   const typeName = options.serverType;
   const transport = typeName === undefined ? (isHttpUrl(target) ? 'http-auto' : 'stdio') : TRANSPORT_ALIASES[typeName];
   if (transport === undefined) {
@@ -195,6 +244,11 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     for (const [flag, value] of [['--server-type', options.serverType], ['--header', options.header], ['--cwd', options.cwd], ['--timeout', options.timeout]] as const) {
       if (value !== undefined) throw invalid(`${flag} applies to a single server given on the command line; set it per server in ${options.config}`);
     }
+    for (const [flag, value, field] of [['--sharing', options.sharing, 'sharing'], ['--max-sessions', options.maxSessions, 'maxSessions']] as const) {
+      if (value !== undefined) {
+        throw invalid(`${flag} applies to a single server given on the command line; set "${field}" per server in ${options.config}`);
+      }
+    }
     const file = await readConfigFile(options.config, { env: { ...env, ...extraEnv }, passEnvironment: options.passEnvironment });
     const upstreams = file.upstreams.map((upstream) =>
       upstream.transport === 'stdio' ? { ...upstream, env: { ...extraEnv, ...upstream.env } } : upstream,
@@ -208,6 +262,8 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   }
 
   const timeoutMs = parseTimeoutMs(options.timeout);
+  const warnings: string[] = [];
+  const sharing = sharingOptions(options, warnings);
   const demo = server.length === 0;
   if (demo && (options.serverType !== undefined || options.header !== undefined)) {
     throw invalid('no server given: put the server command or URL after --');
@@ -215,11 +271,11 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   const demoCommand = demo ? demoServerCommand() : undefined;
   const upstream = demoCommand
     ? // The demo runs where it is installed, whatever --cwd says.
-      singleServer(DEMO_SERVER_NAME, [demoCommand.command, ...demoCommand.args], { ...options, cwd: undefined }, extraEnv, timeoutMs)
-    : singleServer(SINGLE_SERVER_NAME, server, options, extraEnv, timeoutMs);
+      singleServer(DEMO_SERVER_NAME, [demoCommand.command, ...demoCommand.args], { ...options, cwd: undefined }, extraEnv, timeoutMs, sharing)
+    : singleServer(SINGLE_SERVER_NAME, server, options, extraEnv, timeoutMs, sharing);
   return {
     config: { ...base, mode: 'single', upstreams: [upstream], disabledUpstreams: [], configPath: undefined },
-    warnings: [],
+    warnings,
     demo,
     stdio,
   };

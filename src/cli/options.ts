@@ -6,6 +6,7 @@
  * @module
  */
 import { Command, Option } from 'commander';
+import { DEFAULT_SESSION_IDLE_TIMEOUT_MS } from '../config/http-defaults.js';
 
 /** What the command line says, before validation against each other and the config file. */
 export interface CliOptions {
@@ -27,6 +28,14 @@ export interface CliOptions {
   apiKey?: string;
   strictAuth?: boolean;
   corsAllowOrigins?: string[];
+  /** mcp-proxy's spelling: adds to the same allowed-origins list as `corsAllowOrigins`. */
+  allowOrigin?: string[];
+  /** `Host` values the MCP endpoints accept besides the loopback names. */
+  allowedHosts?: string[];
+  sessionIdleTimeout?: string;
+  /** How MCP sessions share the single server given on the command line. */
+  sharing?: string;
+  maxSessions?: string;
   rootPath?: string;
   pathPrefix?: string;
   maxBodySize?: string;
@@ -34,7 +43,6 @@ export interface CliOptions {
   name?: string;
   description?: string;
   // Flags whose features arrive in later releases (refused with a clear message for now).
-  allowOrigin?: string[];
   hotReload?: boolean;
   sslCertfile?: string;
   sslKeyfile?: string;
@@ -52,7 +60,6 @@ export interface ParsedCommandLine {
  * shown to the user. They fail loudly rather than being silently ignored.
  */
 export const notYetSupported: Record<string, { flag: string; arrivesWith: string }> = {
-  allowOrigin: { flag: '--allow-origin', arrivesWith: 'the MCP bridge frontend (CORS)' },
   hotReload: { flag: '--hot-reload', arrivesWith: 'config hot reload' },
   sslCertfile: { flag: '--ssl-certfile', arrivesWith: 'TLS termination' },
   sslKeyfile: { flag: '--ssl-keyfile', arrivesWith: 'TLS termination' },
@@ -60,6 +67,15 @@ export const notYetSupported: Record<string, { flag: string; arrivesWith: string
 };
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Repeatable flags that also take comma-separated values (`--x a,b --x c` → `[a, b, c]`). */
+const collectList = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+];
 
 export const usageExamples = `
 Examples:
@@ -121,8 +137,21 @@ export function createProgram(): Command {
     .addOption(new Option('--strict-auth', 'with --api-key: guard every route, documents and docs too, and accept HTTP Basic with the key as password'))
     .addOption(
       new Option('--cors-allow-origins <origin>', 'allow this browser origin (CORS), e.g. http://localhost:3000; repeatable or comma-separated; "*" allows any (default: no CORS)')
-        .argParser((value: string, previous: string[] = []) => [...previous, ...value.split(',').map((origin) => origin.trim()).filter(Boolean)]),
+        .argParser(collectList),
     )
+    .addOption(
+      new Option('--allow-origin <origin>', 'mcp-proxy\'s spelling of --cors-allow-origins (same list; both may be given): browser origin allowed by CORS and by the MCP endpoints\' Origin check; repeatable or comma-separated')
+        .argParser(collectList),
+    )
+    .addOption(
+      new Option('--allowed-hosts <host>', 'Host header accepted by the MCP endpoints besides localhost, 127.0.0.1 and [::1] (against DNS rebinding), e.g. gateway.lan or gateway.lan:8000; repeatable or comma-separated; "*" turns the check off')
+        .argParser(collectList),
+    )
+    .addOption(new Option('--session-idle-timeout <seconds>', `close an MCP session idle for this long; 0 never (default: ${DEFAULT_SESSION_IDLE_TIMEOUT_MS / 1000})`))
+    .addOption(
+      new Option('--sharing <mode>', 'how MCP sessions use a single server: shared (one connection for all, default) or per-session (a connection each); config files use "sharing" per server'),
+    )
+    .addOption(new Option('--max-sessions <n>', 'with --sharing per-session: most sessions with a connection of their own; config files use "maxSessions" per server'))
     .addOption(new Option('--root-path <path>', 'the path a reverse proxy serves mcpgate under (shown in documents and docs)'))
     .addOption(new Option('--path-prefix <path>', 'URL prefix of the REST routes, documents and docs (default: /)'))
     .addOption(new Option('--max-body-size <bytes>', 'largest accepted request body in bytes; larger bodies get 413 (default: 10485760)'))
@@ -130,7 +159,6 @@ export function createProgram(): Command {
     .addOption(new Option('-n, --name <title>', 'OpenAPI info.title (single server: instead of the server\'s name)'))
     .addOption(new Option('-d, --description <text>', 'OpenAPI info.description'))
     // Accepted for compatibility; each fails with a clear message until its feature lands.
-    .addOption(new Option('--allow-origin <origin>', 'allowed CORS origin for MCP endpoints, repeatable [not yet supported]').argParser(collect))
     .addOption(new Option('--hot-reload', 'reload the config file when it changes [not yet supported]'))
     .addOption(new Option('-t, --ssl-certfile <file>', 'TLS certificate [not yet supported]'))
     .addOption(new Option('-K, --ssl-keyfile <file>', 'TLS private key [not yet supported]'))

@@ -169,7 +169,6 @@ describe.concurrent('the server type flag', () => {
 /** Each flag that is accepted but not built yet, with arguments that give it. */
 const notYetSupportedFlags: Array<[flag: string, args: string[]]> = [
   ['--hot-reload', ['--hot-reload']],
-  ['--allow-origin', ['--allow-origin', 'x']],
   ['--ssl-certfile', ['--ssl-certfile', 'a']],
   ['--ssl-keyfile', ['--ssl-keyfile', 'b']],
   ['--stateless', ['--stateless']],
@@ -184,6 +183,44 @@ describe.concurrent('REST flags with bad values exit with 2', () => {
   ])('%j', async (args, message) => {
     const outcome = await runCli(['--port', '0', ...args]);
     expectUsageFailure(outcome, message);
+  });
+});
+
+describe.concurrent('MCP frontend flags with bad values exit with 2', () => {
+  const hostHelp = 'expected a host name or IP address, optionally with :port';
+  it.each<[args: string[], ...messages: string[]]>([
+    [['--allowed-hosts', 'http://gateway.lan'], `--allowed-hosts: ${hostHelp}`, 'got "http://gateway.lan"'],
+    [['--allowed-hosts', 'gateway.lan,bad host'], `--allowed-hosts: ${hostHelp}`, 'got "bad host"'],
+    [['--allowed-hosts', 'ok.lan', '--allowed-hosts', 'x:99999'], `--allowed-hosts: ${hostHelp}`, 'got "x:99999"'],
+    [['--allowed-hosts', '::1'], `--allowed-hosts: ${hostHelp}`, 'got "::1"'],
+    [['--session-idle-timeout', '-1'], '--session-idle-timeout: expected a number of seconds from 0 (never) to 2147483, got "-1"'],
+    [['--session-idle-timeout', 'soon'], '--session-idle-timeout: expected a number of seconds', 'got "soon"'],
+    [['--session-idle-timeout', '3000000'], '--session-idle-timeout: expected a number of seconds', 'got "3000000"'],
+    [['--sharing', 'both'], '--sharing: expected shared or per-session, got "both"'],
+    [['--sharing', 'per-session', '--max-sessions', '0'], '--max-sessions: expected a whole number of sessions (1 or more), got "0"'],
+    [['--sharing', 'per-session', '--max-sessions', '2.5'], '--max-sessions: expected a whole number of sessions (1 or more), got "2.5"'],
+  ])('%j', async (args, ...messages) => {
+    expectUsageFailure(await runCli(['--port', '0', ...args]), ...messages);
+  });
+
+  it.each([
+    [['--sharing', 'per-session'], '--sharing applies to a single server given on the command line; set "sharing" per server in config.json'],
+    [['--max-sessions', '4'], '--max-sessions applies to a single server given on the command line; set "maxSessions" per server in config.json'],
+  ])('%j with --config', async (args, message) => {
+    const outcome = await runWithConfig(`sharing-${args[0]!.slice(2)}`, '{"mcpServers": {"a": {"command": "x"}}}', args);
+    expectUsageFailure(outcome, message);
+  });
+
+  it('a bad "sharing" or "maxSessions" in the config file', async () => {
+    const outcome = await runWithConfig(
+      'sharing-file',
+      '{"mcpServers": {"x": {"command": "x", "sharing": "foo"}, "y": {"command": "y", "sharing": "per-session", "maxSessions": 0}}}',
+    );
+    expectUsageFailure(
+      outcome,
+      'config.json: mcpServers.x.sharing: must be one of "shared", "per-session", got "foo"',
+      'config.json: mcpServers.y.maxSessions: must be a positive whole number, got 0',
+    );
   });
 });
 
