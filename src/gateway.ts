@@ -5,6 +5,7 @@
  * @module
  */
 import type { Hono } from 'hono';
+import { Bridge } from './bridge/bridge.js';
 import { httpSettings } from './config/http-defaults.js';
 import type { GatewayConfig } from './config/types.js';
 import { createApp } from './http/app.js';
@@ -55,12 +56,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     );
   }
   const settings = httpSettings(config);
+  const bridge = new Bridge({ upstreams, settings: settings.mcp, logger, children });
   const app = createApp({
     config,
     settings,
     upstreams: () => upstreams.values(),
     upstream: (name) => upstreams.get(name),
     disabledUpstreams: () => config.disabledUpstreams,
+    bridge,
+    singleServer: config.mode === 'single' ? config.upstreams[0]?.name : undefined,
     logger,
   });
 
@@ -94,7 +98,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     close() {
       closing ??= (async () => {
         const server = await listening?.catch(() => undefined);
-        await server?.close();
+        // Ending the sessions ends their open streams, so the listener can finish closing.
+        await Promise.all([server?.close(), bridge.close()]);
         await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
         logger.info('mcpgate stopped');
       })();

@@ -12,6 +12,8 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { getPath } from 'hono/utils/url';
+import type { Bridge } from '../bridge/bridge.js';
+import { mcpRoutes } from '../bridge/mcp-routes.js';
 import type { HttpSettings } from '../config/http-defaults.js';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
@@ -19,14 +21,19 @@ import type { Logger } from '../log/logger.js';
 import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { apiKeyCheck, apiKeyGuard } from './auth.js';
+import { dnsRebindingGuard } from './dns-rebinding.js';
 import { HEALTH_PATHS, healthRoutes } from './health.js';
 
 export interface AppContext {
-  config: Pick<GatewayConfig, 'mode' | 'info'>;
+  config: Pick<GatewayConfig, 'mode' | 'info' | 'host'>;
   settings: HttpSettings;
   upstreams: () => Iterable<Upstream>;
   upstream: (name: string) => Upstream | undefined;
   disabledUpstreams: () => string[];
+  /** The MCP frontends' sessions. */
+  bridge: Bridge;
+  /** The server whose MCP endpoints sit at the root in single-server mode. */
+  singleServer: string | undefined;
   logger: Logger;
 }
 
@@ -40,6 +47,16 @@ export function createApp(context: AppContext): Hono {
   const check = auth.apiKeys.length > 0 ? apiKeyCheck({ auth, isPublic: (_method, path) => HEALTH_PATHS.has(path) }) : undefined;
   if (check && auth.strict) app.use(apiKeyGuard(check));
   app.route('/', healthRoutes(context.upstreams, context.disabledUpstreams));
+  // MCP clients are often local tools reached as localhost: checking Host and Origin keeps a web
+  // page from reaching them through DNS rebinding.
+  const mcpGuards = [
+    dnsRebindingGuard({ bindHost: context.config.host, allowedHosts: context.settings.mcp.allowedHosts, allowedOrigins: corsSettings.allowOrigins }),
+    ...(check && !auth.strict ? [apiKeyGuard(check)] : []),
+  ];
+  app.route(
+    '/',
+    mcpRoutes({ bridge: context.bridge, mode: context.config.mode, singleServer: context.singleServer, maxBodyBytes: rest.maxBodyBytes, guards: mcpGuards }),
+  );
   app.route(rest.pathPrefix || '/', restRoutes({ ...context, authorize: auth.strict ? undefined : check }));
 
   app.notFound((c) => {
@@ -97,7 +114,8 @@ function corsMiddleware(allowOrigins: string[]) {
     origin: any ? '*' : allowOrigins,
     credentials: !any,
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
+    // The MCP endpoints' headers a browser client must read to keep its session going.
+    exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Last-Event-ID'],
     maxAge: 600,
   });
 }

@@ -105,7 +105,7 @@ async function connectWith(
  * arrives in the same chunk as its response (the last step of a fast tool, always) would be lost.
  * Delaying each response by one microtask puts it behind the notifications that preceded it.
  */
-function deliverResponsesAfterNotifications(transport: Transport): void {
+export function deliverResponsesAfterNotifications(transport: Transport): void {
   const deliver = transport.onmessage;
   if (!deliver) return;
   transport.onmessage = (message, extra) => {

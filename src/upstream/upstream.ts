@@ -17,6 +17,7 @@ import {
   type CallToolResult,
   type Client,
   type GetPromptResult,
+  type JSONRPCNotification,
   type ReadResourceResult,
   type StandardSchemaV1,
 } from '@modelcontextprotocol/client';
@@ -84,6 +85,35 @@ export interface CallOptions {
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 
+/** A request the server sends to its client (sampling, elicitation), as a frontend receives it. */
+export interface ServerRequest {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/** Answers the server's own requests; throws a `ProtocolError` to answer with a JSON-RPC error. */
+export type ServerRequestHandler = (request: ServerRequest) => Promise<Record<string, unknown>>;
+
+/**
+ * What mcpgate declares to a server when a frontend can answer its requests: sampling and
+ * elicitation (both modes). Not roots: a shared connection would hand one client's roots to
+ * every other client, and servers such as server-filesystem replace their allowed directories
+ * with the roots they are given.
+ */
+const SERVER_REQUEST_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} } };
+
+/** Results passed on as the server sent them: the frontend that forwards them checks what it needs. */
+const anyResult: StandardSchemaV1<unknown, Record<string, unknown>> = {
+  '~standard': {
+    version: 1,
+    vendor: 'mcpgate',
+    validate(value) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return { issues: [{ message: 'a result must be an object' }] };
+      return { value: value as Record<string, unknown> };
+    },
+  },
+};
+
 /** Why a stdio child stopped (exit code, last stderr lines); undefined for HTTP upstreams. */
 function exitReasonOf(connection: UpstreamConnection): string | undefined {
   return connection.transport instanceof ChildProcessTransport ? connection.transport.exitReason : undefined;
@@ -138,6 +168,8 @@ export class Upstream {
   private readonly stateListeners = new Set<(status: UpstreamStatus) => void>();
   private readonly catalogListeners = new Set<(catalog: Catalog) => void>();
   private readonly logListeners = new Set<(message: UpstreamLogMessage) => void>();
+  private readonly notificationListeners = new Set<(notification: JSONRPCNotification) => void>();
+  private serverRequestHandler: ServerRequestHandler | undefined;
   private settleFirstAttempt!: () => void;
   private readonly firstAttempt = new Promise<void>((resolve) => (this.settleFirstAttempt = resolve));
 
@@ -220,6 +252,67 @@ export class Upstream {
     return () => this.logListeners.delete(listener);
   }
 
+  /**
+   * Subscribes to every notification the server sends (before the SDK client handles it);
+   * returns the unsubscribe function.
+   */
+  onServerNotification(listener: (notification: JSONRPCNotification) => void): () => void {
+    this.notificationListeners.add(listener);
+    return () => this.notificationListeners.delete(listener);
+  }
+
+  /**
+   * Answers the server's own requests (sampling, elicitation) with `handler`. Call before
+   * `start()`: the capabilities to receive them are declared in the handshake.
+   */
+  handleServerRequests(handler: ServerRequestHandler): void {
+    this.serverRequestHandler = handler;
+  }
+
+  /** The server's capabilities, identity and instructions from the current handshake. */
+  get serverDescription():
+    | { capabilities: Record<string, unknown>; serverInfo: { name: string; version: string }; instructions?: string; protocolVersion?: string }
+    | undefined {
+    const client = this.connection?.client;
+    const serverInfo = client?.getServerVersion();
+    if (!client || !serverInfo) return undefined;
+    const instructions = client.getInstructions();
+    return {
+      capabilities: (client.getServerCapabilities() ?? {}) as Record<string, unknown>,
+      serverInfo,
+      ...(instructions === undefined ? {} : { instructions }),
+      protocolVersion: client.getNegotiatedProtocolVersion(),
+    };
+  }
+
+  /** Resolves true once connected (at once if it is), false after `timeoutMs` or on close. */
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    return this.waitUntilConnected(timeoutMs);
+  }
+
+  /**
+   * Sends any request as it is (unknown methods and fields included) and resolves with the
+   * server's result unchanged. The server's JSON-RPC errors come back as `UPSTREAM_ERROR` with
+   * their code and data; progress resets the call timeout.
+   */
+  async forward(method: string, params: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<Record<string, unknown>> {
+    return this.request(`"${method}"`, options, (client, requestOptions) =>
+      client.request({ method, ...(params === undefined ? {} : { params }) } as never, anyResult, {
+        ...requestOptions,
+        resetTimeoutOnProgress: true,
+      }),
+    );
+  }
+
+  /** Sends a notification to the server; dropped when it is not connected. */
+  async notify(method: string, params: Record<string, unknown> | undefined): Promise<void> {
+    const client = this.connection?.client;
+    if (!client) return;
+    await client.notification({ method, ...(params === undefined ? {} : { params }) } as never).catch((error: unknown) => {
+      this.logger.debug({ err: error, method }, 'a notification could not be sent');
+    });
+  }
+
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
     if (!isToolAllowed(this.config, name)) {
       throw new GatewayError('UNKNOWN_TOOL', `tool "${name}" is disabled on server "${this.name}"`);
@@ -291,7 +384,10 @@ export class Upstream {
       connection = await connectUpstream(this.config, {
         logger: this.logger,
         clientInfo: this.options.clientInfo,
-        clientOptions: { listChanged: this.listChangedHandlers() },
+        clientOptions: {
+          listChanged: this.listChangedHandlers(),
+          ...(this.serverRequestHandler ? { capabilities: SERVER_REQUEST_CAPABILITIES } : {}),
+        },
         connectTimeoutMs: this.connectTimeoutMs,
         children: this.options.children,
         signal: this.lifetime.signal,
@@ -321,6 +417,9 @@ export class Upstream {
     connection.client.setNotificationHandler('notifications/message', (notification) => {
       for (const listener of this.logListeners) listener(notification.params);
     });
+    const handler = this.serverRequestHandler;
+    if (handler) connection.client.fallbackRequestHandler = (request) => handler(request as ServerRequest) as never;
+    this.tapNotifications(connection);
     this.connection = connection;
     this.logger.info(
       { transport: connection.kind, protocolVersion: connection.client.getNegotiatedProtocolVersion() },
@@ -334,6 +433,17 @@ export class Upstream {
     this.dropReason = undefined;
     if (!this.lifetime.signal.aborted) this.lastError = `connection closed${reason ? `: ${reason}` : ''}`;
     return true;
+  }
+
+  /** Shows every notification from the server to `onServerNotification` listeners, then to the SDK client. */
+  private tapNotifications(connection: UpstreamConnection): void {
+    const deliver = connection.transport.onmessage;
+    connection.transport.onmessage = (message, extra) => {
+      if (this.notificationListeners.size > 0 && 'method' in message && !('id' in message)) {
+        for (const listener of this.notificationListeners) listener(message as JSONRPCNotification);
+      }
+      deliver?.(message, extra);
+    };
   }
 
   /**

@@ -1,0 +1,37 @@
+/**
+ * The HTTP answers the MCP endpoints give themselves (before a message reaches a session): a
+ * JSON-RPC error body with `id: null` and the status the specification names, and the JSON body
+ * of a POST read under the size limit.
+ *
+ * @module
+ */
+import { isJsonContentType, readRequestBody } from '@modelcontextprotocol/server';
+import { JsonRpcErrorCode } from './json-rpc.js';
+
+export function jsonRpcHttpError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** The parsed JSON body of an MCP POST, or the error answer when there is none to parse. */
+export async function readJsonRpcBody(request: Request, maxBytes: number): Promise<{ body: unknown } | { response: Response }> {
+  if (!isJsonContentType(request.headers.get('content-type'))) {
+    return { response: jsonRpcHttpError(415, JsonRpcErrorCode.ServerError, 'Unsupported Media Type: Content-Type must be application/json') };
+  }
+  const read = await readRequestBody(request, maxBytes);
+  if (read.tooLarge) {
+    return { response: jsonRpcHttpError(413, JsonRpcErrorCode.ServerError, `Payload Too Large: the body is over ${maxBytes} bytes`) };
+  }
+  try {
+    return { body: JSON.parse(read.text) };
+  } catch (error) {
+    return { response: jsonRpcHttpError(400, JsonRpcErrorCode.ParseError, `Parse error: ${(error as Error).message}`) };
+  }
+}
+
+/** The answer for a session id no session has (expired, closed, or from before a restart). */
+export function unknownSession(sessionId: string): Response {
+  return jsonRpcHttpError(404, -32001, `Session not found: ${sessionId} (it ended or expired; start a new one with initialize)`);
+}

@@ -1,0 +1,77 @@
+/**
+ * The few JSON-RPC shapes the bridge tells apart, and the error answers it writes itself. Ids are
+ * kept exactly as the client sent them (string, number, large number): `keyOf` keys them without
+ * ever confusing the string "1" with the number 1.
+ *
+ * @module
+ */
+import type { JSONRPCMessage } from '@modelcontextprotocol/client';
+import { GatewayError } from '../errors.js';
+
+export type RequestId = string | number;
+
+export type JsonRpcRequest = { jsonrpc: '2.0'; id: RequestId; method: string; params?: Record<string, unknown> };
+export type JsonRpcNotification = { jsonrpc: '2.0'; method: string; params?: Record<string, unknown> };
+export type JsonRpcResponse = { jsonrpc: '2.0'; id: RequestId | null } & (
+  | { result: Record<string, unknown> }
+  | { error: { code: number; message: string; data?: unknown } }
+);
+
+export function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & JsonRpcRequest {
+  return 'method' in message && 'id' in message && message.id !== undefined;
+}
+
+export function isNotification(message: JSONRPCMessage): message is JSONRPCMessage & JsonRpcNotification {
+  return 'method' in message && !('id' in message && message.id !== undefined);
+}
+
+export function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & JsonRpcResponse {
+  return !('method' in message) && ('result' in message || 'error' in message);
+}
+
+/** Keys a request id so that the string "1" and the number 1 stay distinct. */
+export const keyOf = (id: RequestId): string => `${typeof id}:${String(id)}`;
+
+/** JSON-RPC error codes the bridge answers with. */
+export const JsonRpcErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** The transport-level error the specification's examples use for session problems. */
+  ServerError: -32000,
+  /** The SDKs' "request timed out". */
+  RequestTimeout: -32001,
+} as const;
+
+export function errorResponse(id: RequestId | null, code: number, message: string, data?: unknown): JSONRPCMessage {
+  return { jsonrpc: '2.0', id, error: { code, message, ...(data === undefined ? {} : { data }) } } as JSONRPCMessage;
+}
+
+export function resultResponse(id: RequestId, result: Record<string, unknown>): JSONRPCMessage {
+  return { jsonrpc: '2.0', id, result } as JSONRPCMessage;
+}
+
+/** A gateway failure as the JSON-RPC error an MCP client expects: the server's own error unchanged. */
+export function gatewayErrorResponse(id: RequestId, error: unknown): JSONRPCMessage {
+  if (!(error instanceof GatewayError)) {
+    return errorResponse(id, JsonRpcErrorCode.InternalError, error instanceof Error ? error.message : String(error));
+  }
+  const details = error.details as { code?: unknown; data?: unknown } | undefined;
+  switch (error.code) {
+    case 'UPSTREAM_ERROR':
+      return typeof details?.code === 'number'
+        ? errorResponse(id, details.code, error.message, details.data)
+        : errorResponse(id, JsonRpcErrorCode.InternalError, error.message);
+    case 'UPSTREAM_TIMEOUT':
+      return errorResponse(id, JsonRpcErrorCode.RequestTimeout, error.message);
+    case 'UNKNOWN_TOOL':
+      return errorResponse(id, JsonRpcErrorCode.InvalidParams, error.message);
+    default:
+      return errorResponse(id, JsonRpcErrorCode.InternalError, error.message, {
+        reason: error.code,
+        ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+      });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Where the MCP endpoints live. One server: `/mcp`, `/sse` and `/messages` at the root. A config
+ * file: the same under `/{server}/` for each server. They are mounted before the REST routes, so
+ * a tool named `mcp`, `sse` or `messages` does not hide them (its REST route is reachable under
+ * `--path-prefix`).
+ *
+ * @module
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { Bridge } from './bridge.js';
+import { jsonRpcHttpError } from './http-answers.js';
+import { JsonRpcErrorCode } from './json-rpc.js';
+import { openSseSession, postSseMessage } from './sse-endpoint.js';
+import { serveStreamableHttp } from './streamable-http-endpoint.js';
+
+export interface McpRoutesOptions {
+  bridge: Bridge;
+  /** `single`: the endpoints of `singleServer` at the root; `multi`: one set per server. */
+  mode: 'single' | 'multi';
+  singleServer: string | undefined;
+  maxBodyBytes: number;
+  /** Guards run before every MCP endpoint (API key, Host/Origin checks). */
+  guards: MiddlewareHandler[];
+}
+
+export function mcpRoutes(options: McpRoutesOptions): Hono {
+  const app = new Hono();
+  const { bridge } = options;
+  const endpointOptions = { bridge, maxBodyBytes: options.maxBodyBytes };
+
+  const mount = (prefix: string, serverOf: (param: string | undefined) => string | undefined): void => {
+    const withServer =
+      (serve: (request: Request, server: string) => Response | Promise<Response>) =>
+      (c: { req: { raw: Request; param: (name: string) => string | undefined } }) => {
+        const server = serverOf(c.req.param('server'));
+        if (server === undefined || !bridge.hasServer(server)) {
+          return jsonRpcHttpError(404, JsonRpcErrorCode.ServerError, `no MCP server named "${c.req.param('server')}"`);
+        }
+        return serve(c.req.raw, server);
+      };
+    app.use(`${prefix}/mcp`, ...options.guards);
+    app.use(`${prefix}/sse`, ...options.guards);
+    app.use(`${prefix}/messages`, ...options.guards);
+    app.all(`${prefix}/mcp`, withServer((request, server) => serveStreamableHttp(request, server, endpointOptions)));
+    app.get(`${prefix}/sse`, withServer((_request, server) => openSseSession(server, endpointOptions)));
+    app.post(`${prefix}/messages`, withServer((request, server) => postSseMessage(request, server, endpointOptions)));
+  };
+
+  if (options.mode === 'single') mount('', () => options.singleServer);
+  else mount('/:server', (name) => name);
+  return app;
+}

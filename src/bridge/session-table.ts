@@ -1,0 +1,82 @@
+/**
+ * Every open MCP session of the gateway, by id, whatever endpoint opened it, and the reaper of
+ * idle ones. A session is idle when it has no request in flight and no open stream (a client
+ * listening on its GET or SSE stream is not idle); one idle for `idleTimeoutMs` is closed, and
+ * with it its child process or upstream session.
+ *
+ * @module
+ */
+import type { Logger } from '../log/logger.js';
+import type { BridgeSession } from './bridge-session.js';
+
+export interface SessionEntry {
+  id: string;
+  server: string;
+  endpoint: 'streamable-http' | 'sse';
+  session: BridgeSession;
+  lastActivity: number;
+  openStreams: number;
+}
+
+export class SessionTable {
+  private readonly entries = new Map<string, SessionEntry>();
+  private readonly reaper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly idleTimeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    if (idleTimeoutMs > 0) {
+      this.reaper = setInterval(() => this.reapIdle(), Math.min(60_000, Math.max(250, idleTimeoutMs / 4)));
+      this.reaper.unref();
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  add(entry: Omit<SessionEntry, 'lastActivity' | 'openStreams'> & { openStreams?: number }): SessionEntry {
+    const full: SessionEntry = { openStreams: 0, ...entry, lastActivity: Date.now() };
+    this.entries.set(entry.id, full);
+    return full;
+  }
+
+  /** The session, marked as used now. */
+  use(id: string): SessionEntry | undefined {
+    const entry = this.entries.get(id);
+    if (entry) entry.lastActivity = Date.now();
+    return entry;
+  }
+
+  remove(id: string | undefined): void {
+    if (id !== undefined) this.entries.delete(id);
+  }
+
+  countFor(server: string): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.server === server) count += 1;
+    return count;
+  }
+
+  async closeAll(): Promise<void> {
+    if (this.reaper) clearInterval(this.reaper);
+    const sessions = [...this.entries.values()].map((entry) => entry.session);
+    this.entries.clear();
+    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+  }
+
+  private reapIdle(): void {
+    const now = Date.now();
+    for (const entry of this.entries.values()) {
+      if (entry.openStreams > 0 || entry.session.inFlight > 0) {
+        entry.lastActivity = now;
+        continue;
+      }
+      if (now - entry.lastActivity < this.idleTimeoutMs) continue;
+      this.logger.info({ session: entry.id, server: entry.server, idleMs: now - entry.lastActivity }, 'closing an idle MCP session');
+      this.entries.delete(entry.id);
+      void entry.session.close().catch(() => undefined);
+    }
+  }
+}

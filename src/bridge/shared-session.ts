@@ -1,0 +1,268 @@
+/**
+ * One MCP client session on a shared upstream: the client's messages are answered here or
+ * forwarded through the upstream's one supervised connection, where the SDK client gives each
+ * forwarded request an id of its own. So ids of any type come back exactly as the client sent
+ * them, two clients' ids never meet, progress is re-tagged with the caller's token, and a
+ * cancellation reaches the right upstream request.
+ *
+ * Answered here, because one server connection serves every session:
+ * - `initialize`, from the server's own handshake (capabilities, identity, instructions);
+ * - `ping`;
+ * - `logging/setLevel`: a level per session, applied to the log messages this session receives;
+ * - `resources/subscribe` / `unsubscribe`: counted across sessions by the hub, so one client
+ *   leaving does not end another's subscription.
+ *
+ * @module
+ */
+import {
+  LATEST_PROTOCOL_VERSION,
+  ProtocolError,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+  type Transport,
+} from '@modelcontextprotocol/server';
+import type { Logger } from '../log/logger.js';
+import type { Upstream } from '../upstream/upstream.js';
+import {
+  errorResponse,
+  gatewayErrorResponse,
+  isNotification,
+  isRequest,
+  isResponse,
+  JsonRpcErrorCode,
+  keyOf,
+  resultResponse,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type RequestId,
+} from './json-rpc.js';
+import type { BridgeSession } from './bridge-session.js';
+import { filterToolList, refusedToolCall } from './tool-policy.js';
+
+/** Log levels of `notifications/message`, least severe first. */
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** What a session needs from the hub that owns the shared upstream. */
+export interface SharedHubAccess {
+  readonly upstream: Upstream;
+  readonly logger: Logger;
+  /** How long `initialize` waits for a server that is still starting. */
+  readonly connectTimeoutMs: number;
+  subscribe(session: SharedSession, uri: string): Promise<Record<string, unknown>>;
+  unsubscribe(session: SharedSession, uri: string): Promise<Record<string, unknown>>;
+  /** Asks the server to send every log level (each session filters for itself). */
+  enableServerLogging(): void;
+  detach(session: SharedSession): void;
+}
+
+interface InFlight {
+  id: RequestId;
+  controller: AbortController;
+}
+
+export class SharedSession implements BridgeSession {
+  readonly server: string;
+  /** What the client declared in `initialize` (sampling, elicitation, …). */
+  clientCapabilities: Record<string, unknown> = {};
+  private logThreshold = 0;
+  private readonly inFlightCalls = new Map<string, InFlight>();
+  /** The client's answers to requests the server sent it through this session. */
+  private readonly awaitingClient = new Map<string, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
+  private serverRequestIds = 0;
+  private closed = false;
+
+  constructor(
+    private readonly hub: SharedHubAccess,
+    private readonly transport: Transport,
+  ) {
+    this.server = hub.upstream.name;
+    transport.onmessage = (message) => this.receive(message);
+  }
+
+  get inFlight(): number {
+    return this.inFlightCalls.size + this.awaitingClient.size;
+  }
+
+  /** True while a forwarded request of this session waits for the server. */
+  get hasCallsInFlight(): boolean {
+    return this.inFlightCalls.size > 0;
+  }
+
+  /** Sends a server notification to this client, on the stream of a request in flight when there is one. */
+  deliver(message: JSONRPCMessage & JsonRpcNotification): void {
+    if (this.closed) return;
+    if (message.method === 'notifications/message') {
+      const level = LOG_LEVELS.indexOf(String((message.params as { level?: unknown } | undefined)?.level));
+      if (level !== -1 && level < this.logThreshold) return;
+    }
+    this.send(message, this.latestRequestId());
+  }
+
+  /** Relays a request of the server (sampling, elicitation) to this client and resolves with its answer. */
+  requestFromClient(method: string, params: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+    if (this.closed) return Promise.reject(new ProtocolError(JsonRpcErrorCode.InternalError, 'the MCP client disconnected'));
+    // A prefix no client uses, so the client's answer cannot be mistaken for anything else.
+    const id = `mcpgate-${++this.serverRequestIds}`;
+    return new Promise((resolve, reject) => {
+      this.awaitingClient.set(keyOf(id), { resolve, reject });
+      const request = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) } as JSONRPCMessage;
+      this.send(request, this.latestRequestId());
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const call of this.inFlightCalls.values()) call.controller.abort();
+    this.inFlightCalls.clear();
+    for (const waiting of this.awaitingClient.values()) {
+      waiting.reject(new ProtocolError(JsonRpcErrorCode.InternalError, 'the MCP client session ended before it answered'));
+    }
+    this.awaitingClient.clear();
+    this.hub.detach(this);
+    await this.transport.close().catch(() => undefined);
+  }
+
+  private receive(message: JSONRPCMessage): void {
+    if (this.closed) return;
+    if (isRequest(message)) void this.answer(message);
+    else if (isResponse(message)) this.settleClientAnswer(message);
+    else if (isNotification(message)) this.forwardNotification(message.method, message.params);
+  }
+
+  private async answer(request: JsonRpcRequest): Promise<void> {
+    const { id, method, params } = request;
+    switch (method) {
+      case 'initialize':
+        return this.initialize(id, params);
+      case 'ping':
+        return this.send(resultResponse(id, {}), id);
+      case 'logging/setLevel': {
+        const level = LOG_LEVELS.indexOf(String(params?.level));
+        if (level === -1) {
+          return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `unknown log level ${JSON.stringify(params?.level)}`), id);
+        }
+        this.logThreshold = level;
+        this.hub.enableServerLogging();
+        return this.send(resultResponse(id, {}), id);
+      }
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.changeSubscription(request);
+      case 'tools/call': {
+        const refusal = refusedToolCall(this.hub.upstream.config, id, params);
+        if (refusal) return this.send(refusal, id);
+        return this.forward(request);
+      }
+      default:
+        return this.forward(request);
+    }
+  }
+
+  private async initialize(id: RequestId, params: Record<string, unknown> | undefined): Promise<void> {
+    this.clientCapabilities = (params?.capabilities as Record<string, unknown> | undefined) ?? {};
+    const upstream = this.hub.upstream;
+    if (!(await upstream.whenConnected(this.hub.connectTimeoutMs))) {
+      return this.send(gatewayErrorResponse(id, upstream.unavailableError()), id);
+    }
+    const description = upstream.serverDescription;
+    if (!description) return this.send(gatewayErrorResponse(id, upstream.unavailableError()), id);
+    const requested = typeof params?.protocolVersion === 'string' ? params.protocolVersion : undefined;
+    const protocolVersion = requested && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
+    const result: Record<string, unknown> = {
+      protocolVersion,
+      capabilities: description.capabilities,
+      serverInfo: description.serverInfo,
+      ...(description.instructions === undefined ? {} : { instructions: description.instructions }),
+    };
+    return this.send(resultResponse(id, result), id);
+  }
+
+  private async changeSubscription(request: JsonRpcRequest): Promise<void> {
+    const { id, method, params } = request;
+    const uri = params?.uri;
+    if (typeof uri !== 'string') return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `${method} needs a "uri" string`), id);
+    try {
+      const result = method === 'resources/subscribe' ? await this.hub.subscribe(this, uri) : await this.hub.unsubscribe(this, uri);
+      this.send(resultResponse(id, result), id);
+    } catch (error) {
+      this.send(gatewayErrorResponse(id, error), id);
+    }
+  }
+
+  private async forward(request: JsonRpcRequest): Promise<void> {
+    const { id, method, params } = request;
+    const key = keyOf(id);
+    if (this.inFlightCalls.has(key)) {
+      return this.send(errorResponse(id, JsonRpcErrorCode.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`), id);
+    }
+    const controller = new AbortController();
+    this.inFlightCalls.set(key, { id, controller });
+    const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const onprogress =
+      typeof progressToken === 'string' || typeof progressToken === 'number'
+        ? (progress: Record<string, unknown>) =>
+            this.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken } } as JSONRPCMessage, id)
+        : undefined;
+    try {
+      const result = await this.hub.upstream.forward(method, params, { signal: controller.signal, ...(onprogress ? { onprogress } : {}) });
+      if (controller.signal.aborted) return;
+      this.send(resultResponse(id, method === 'tools/list' ? filterToolList(this.hub.upstream.config, result) : result), id);
+    } catch (error) {
+      // A cancelled request gets no answer (the specification's rule); the client stopped waiting.
+      if (controller.signal.aborted) return;
+      this.send(gatewayErrorResponse(id, error), id);
+    } finally {
+      if (this.inFlightCalls.get(key)?.controller === controller) this.inFlightCalls.delete(key);
+    }
+  }
+
+  private forwardNotification(method: string, params: Record<string, unknown> | undefined): void {
+    switch (method) {
+      case 'notifications/initialized':
+        return; // The server's handshake was done once, by the gateway.
+      case 'notifications/cancelled': {
+        const requestId = params?.requestId;
+        if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
+        // Aborting makes the SDK client send the cancellation with the server's own request id.
+        const call = this.inFlightCalls.get(keyOf(requestId));
+        call?.controller.abort();
+        this.inFlightCalls.delete(keyOf(requestId));
+        return;
+      }
+      case 'notifications/progress':
+      case 'notifications/roots/list_changed':
+        // Progress of the client's own work and its roots belong to this session only; the
+        // shared server never asked for either.
+        return;
+      default:
+        void this.hub.upstream.notify(method, params);
+    }
+  }
+
+  private settleClientAnswer(message: JSONRPCMessage & { id: RequestId | null }): void {
+    if (message.id === null) return;
+    const waiting = this.awaitingClient.get(keyOf(message.id));
+    if (!waiting) return;
+    this.awaitingClient.delete(keyOf(message.id));
+    if ('result' in message) waiting.resolve(message.result as Record<string, unknown>);
+    else if ('error' in message) {
+      const { code, message: text, data } = message.error as { code: number; message: string; data?: unknown };
+      waiting.reject(new ProtocolError(code, text, data));
+    }
+  }
+
+  /** The newest request still waiting for the server: its stream is open, so messages sent there arrive. */
+  private latestRequestId(): RequestId | undefined {
+    let latest: RequestId | undefined;
+    for (const call of this.inFlightCalls.values()) latest = call.id;
+    return latest;
+  }
+
+  private send(message: JSONRPCMessage, relatedRequestId: RequestId | undefined): void {
+    if (this.closed && !('id' in message)) return;
+    this.transport.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((error: unknown) => {
+      this.hub.logger.debug({ err: error, server: this.server }, 'a message to an MCP client could not be delivered');
+    });
+  }
+}

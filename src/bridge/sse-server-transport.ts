@@ -1,0 +1,87 @@
+/**
+ * The server end of the legacy HTTP+SSE transport (protocol 2024-11-05), for clients that still
+ * speak it: a GET opens an event stream whose first event, `endpoint`, names where to POST; every
+ * message to the client is an `event: message` on that stream. The SDK's v2 server has no such
+ * transport, and it is small enough to own.
+ *
+ * The endpoint is sent as a relative URL (`messages?sessionId=…`), so it resolves against the
+ * URL the client actually used: `/sse` gives `/messages`, `/{server}/sse` gives
+ * `/{server}/messages`, and both survive a reverse proxy's path prefix.
+ *
+ * @module
+ */
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+
+const encoder = new TextEncoder();
+
+/** Comment frames keep proxies from cutting a quiet stream (many cut after 60 s of silence). */
+export const SSE_KEEP_ALIVE_MS = 15_000;
+
+/**
+ * U+2028 and U+2029 are valid inside JSON strings but some SSE parsers split lines on them;
+ * escaped, the JSON means the same and every parser reads one line.
+ */
+function sseData(message: JSONRPCMessage): string {
+  const json = JSON.stringify(message);
+  return /[\u2028\u2029]/.test(json) ? json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029') : json;
+}
+
+export class SseServerTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  /** The stream to return as the GET's response body. */
+  readonly stream: ReadableStream<Uint8Array>;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private readonly keepAlive: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    readonly sessionId: string,
+    keepAliveMs = SSE_KEEP_ALIVE_MS,
+  ) {
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+        controller.enqueue(encoder.encode(`event: endpoint\ndata: messages?sessionId=${encodeURIComponent(sessionId)}\n\n`));
+      },
+      cancel: () => void this.close(),
+    });
+    this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), keepAliveMs);
+    this.keepAlive.unref();
+  }
+
+  async start(): Promise<void> {}
+
+  /** A message (or a batch) the client POSTed to the endpoint. */
+  receive(body: unknown): void {
+    for (const message of Array.isArray(body) ? body : [body]) this.onmessage?.(message as JSONRPCMessage);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) throw new Error('the SSE stream is closed');
+    this.write(`event: message\ndata: ${sseData(message)}\n\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    try {
+      this.controller.close();
+    } catch {
+      // Already closed by the client going away.
+    }
+    this.onclose?.();
+  }
+
+  private write(frame: string): void {
+    if (this.closed) return;
+    try {
+      this.controller.enqueue(encoder.encode(frame));
+    } catch (error) {
+      this.onerror?.(error as Error);
+      void this.close();
+    }
+  }
+}

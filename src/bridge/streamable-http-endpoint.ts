@@ -1,0 +1,136 @@
+/**
+ * `/mcp` (and `/{server}/mcp`): streamable HTTP with legacy sessions (protocol 2024-11-05 …
+ * 2025-11-25). An `initialize` POST without a session id opens a session; every later request
+ * names it in `Mcp-Session-Id`. The SDK's server transport does the wire work of each session
+ * (SSE or JSON answers, the GET stream, `Last-Event-ID` replay, keep-alive comments); this module
+ * finds the session and answers what comes before one:
+ *
+ * - 400 for a request other than `initialize` without a session id;
+ * - 404 for a session id the gateway does not know (expired, closed, or from before a restart),
+ *   the specification's cue for the client to start a new session;
+ * - 405 for methods other than GET, POST and DELETE;
+ * - 503 with `Retry-After` when a per-session server is at its `maxSessions`.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { GatewayError } from '../errors.js';
+import type { Bridge } from './bridge.js';
+import { BoundedEventStore } from './event-store.js';
+import { jsonRpcHttpError, readJsonRpcBody, unknownSession } from './http-answers.js';
+import { JsonRpcErrorCode } from './json-rpc.js';
+import type { SessionEntry } from './session-table.js';
+
+const SESSION_HEADER = 'mcp-session-id';
+
+export interface StreamableHttpEndpointOptions {
+  bridge: Bridge;
+  maxBodyBytes: number;
+}
+
+/** Serves one request to the streamable HTTP endpoint of `server`. */
+export async function serveStreamableHttp(request: Request, server: string, options: StreamableHttpEndpointOptions): Promise<Response> {
+  const { bridge } = options;
+  const sessionId = request.headers.get(SESSION_HEADER) ?? undefined;
+  if (request.method === 'POST') {
+    const read = await readJsonRpcBody(request, options.maxBodyBytes);
+    if ('response' in read) return read.response;
+    if (sessionId === undefined) {
+      if (!isInitializeRequest(read.body)) {
+        return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request first');
+      }
+      return openSession(request, read.body, server, bridge);
+    }
+    const entry = sessionOf(bridge, sessionId, server);
+    if (!entry) return unknownSession(sessionId);
+    return transportOf(entry).handleRequest(request, { parsedBody: read.body });
+  }
+  if (request.method === 'GET' || request.method === 'DELETE') {
+    if (sessionId === undefined) {
+      return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, `Bad Request: ${request.method} needs the Mcp-Session-Id header of an open session`);
+    }
+    const entry = sessionOf(bridge, sessionId, server);
+    if (!entry) return unknownSession(sessionId);
+    const response = await transportOf(entry).handleRequest(request);
+    return request.method === 'GET' ? countedStream(response, entry) : response;
+  }
+  return jsonRpcHttpError(405, JsonRpcErrorCode.ServerError, `Method Not Allowed: ${request.method} (the MCP endpoint takes GET, POST and DELETE)`, {
+    allow: 'GET, POST, DELETE',
+  });
+}
+
+const transports = new WeakMap<SessionEntry, WebStandardStreamableHTTPServerTransport>();
+
+function transportOf(entry: SessionEntry): WebStandardStreamableHTTPServerTransport {
+  return transports.get(entry)!;
+}
+
+function sessionOf(bridge: Bridge, sessionId: string, server: string): SessionEntry | undefined {
+  const entry = bridge.sessions.use(sessionId);
+  return entry && entry.server === server && entry.endpoint === 'streamable-http' ? entry : undefined;
+}
+
+async function openSession(request: Request, body: unknown, server: string, bridge: Bridge): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: randomUUID,
+    eventStore: new BoundedEventStore(),
+    // A DELETE from the client ends the session, and with it its upstream connection.
+    onsessionclosed: (id) => {
+      const entry = bridge.sessions.use(id);
+      bridge.sessions.remove(id);
+      void entry?.session.close();
+    },
+  });
+  let session;
+  try {
+    session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId));
+  } catch (error) {
+    if (error instanceof GatewayError) {
+      const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
+      return jsonRpcHttpError(error.status, JsonRpcErrorCode.ServerError, error.message, headers);
+    }
+    throw error;
+  }
+  const response = await transport.handleRequest(request, { parsedBody: body });
+  if (transport.sessionId === undefined) {
+    // The transport refused the initialize (a bad header, say): there is no session to keep.
+    void session.close();
+    return response;
+  }
+  transports.set(bridge.sessions.add({ id: transport.sessionId, server, endpoint: 'streamable-http', session }), transport);
+  return response;
+}
+
+/** A GET stream counts as activity for as long as it is open: a listening client is not idle. */
+function countedStream(response: Response, entry: SessionEntry): Response {
+  if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
+  const reader = response.body.getReader();
+  let open = true;
+  entry.openStreams += 1;
+  const closed = (): void => {
+    if (!open) return;
+    open = false;
+    entry.openStreams -= 1;
+    entry.lastActivity = Date.now();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          closed();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        closed();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      closed();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, headers: response.headers });
+}

@@ -1,0 +1,64 @@
+/**
+ * A real gateway on port 0 for the MCP frontend tests, with server-everything (or any config)
+ * behind it, and SDK clients connected to its `/mcp` or `/sse` endpoints.
+ */
+import { afterAll } from 'vitest';
+import { Client, SSEClientTransport, StreamableHTTPClientTransport, type ClientOptions } from '@modelcontextprotocol/client';
+import type { GatewayConfig, StdioUpstreamConfig, UpstreamConfig } from '../../src/config/types.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { deliverResponsesAfterNotifications } from '../../src/upstream/connect.js';
+import { everythingServerPath, recordingLogger, stdioConfig } from '../helpers/fixtures.js';
+
+export function everythingStdio(overrides: Partial<StdioUpstreamConfig> = {}): StdioUpstreamConfig {
+  return stdioConfig({ name: 'everything', args: [everythingServerPath, 'stdio'], ...overrides });
+}
+
+export interface RunningBridgeGateway {
+  gateway: Gateway;
+  url: string;
+  records: ReturnType<typeof recordingLogger>['records'];
+}
+
+const running: Gateway[] = [];
+const clients: Client[] = [];
+afterAll(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
+  await Promise.all(running.splice(0).map((gateway) => gateway.close()));
+});
+
+export async function startBridgeGateway(upstreams: UpstreamConfig[], overrides: Partial<GatewayConfig> = {}): Promise<RunningBridgeGateway> {
+  const { logger, records } = recordingLogger();
+  const gateway = createGateway(
+    {
+      mode: upstreams.length === 1 && overrides.mode !== 'multi' ? 'single' : 'multi',
+      upstreams,
+      disabledUpstreams: [],
+      configPath: undefined,
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'debug',
+      info: {},
+      ...overrides,
+    },
+    { logger, upstream: { backoff: { initialMs: 100, maxMs: 500 } } },
+  );
+  running.push(gateway);
+  const { url } = await gateway.start();
+  await gateway.whenSettled();
+  return { gateway, url, records };
+}
+
+export type EndpointKind = 'streamable-http' | 'sse';
+
+/** An SDK client (legacy era) connected to `url` (the `/mcp` or `/sse` URL), closed after the file. */
+export async function connectClient(url: string, kind: EndpointKind, options: ClientOptions = {}, name = 'test-client'): Promise<Client> {
+  const client = new Client({ name, version: '1.0.0' }, options);
+  const transport = kind === 'sse' ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  // The SDK client drops a progress notification that arrives in the same chunk as its response
+  // (it settles responses before running notification handlers); the gateway's own upstream
+  // client has the same fix, so what is measured here is what the gateway sent.
+  deliverResponsesAfterNotifications(transport);
+  clients.push(client);
+  return client;
+}
