@@ -62,3 +62,60 @@ export async function connectClient(url: string, kind: EndpointKind, options: Cl
   clients.push(client);
   return client;
 }
+
+/** The JSON-RPC messages of an MCP POST answer, whether it came as JSON or as an SSE stream. */
+export async function messagesOf(response: Response): Promise<any[]> {
+  const text = await response.text();
+  if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return text ? [JSON.parse(text)] : [];
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('data:') && line.length > 'data:'.length)
+    .map((line) => line.slice('data:'.length).trim())
+    .filter((data) => data !== '')
+    .map((data) => JSON.parse(data));
+}
+
+/** A bare streamable HTTP session driven with `fetch`, for what an SDK client cannot send (chosen ids). */
+export class RawMcpSession {
+  private constructor(
+    readonly url: string,
+    readonly sessionId: string,
+  ) {}
+
+  static async open(url: string, capabilities: Record<string, unknown> = {}): Promise<RawMcpSession> {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: RawMcpSession.headers(),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'init',
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'raw', version: '1' } },
+      }),
+    });
+    const sessionId = response.headers.get('mcp-session-id');
+    await response.text();
+    if (!sessionId) throw new Error(`initialize answered ${response.status} without a session id`);
+    const session = new RawMcpSession(url, sessionId);
+    await session.post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return session;
+  }
+
+  static headers(sessionId?: string): Record<string, string> {
+    return {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+    };
+  }
+
+  post(message: unknown, signal?: AbortSignal): Promise<Response> {
+    return fetch(this.url, { method: 'POST', headers: RawMcpSession.headers(this.sessionId), body: JSON.stringify(message), ...(signal ? { signal } : {}) });
+  }
+
+  /** Sends a request and resolves with every message of its answer stream (the response last). */
+  async request(message: { id: unknown; method: string; params?: unknown }): Promise<any[]> {
+    return messagesOf(await this.post({ jsonrpc: '2.0', ...message }));
+  }
+}
