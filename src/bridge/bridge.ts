@@ -14,10 +14,14 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from '../upstream/child-registry.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { AggregateSession } from './aggregate-session.js';
 import type { BridgeSession } from './bridge-session.js';
 import { PipedSession } from './piped-session.js';
 import { SessionTable } from './session-table.js';
 import { SharedUpstreamHub } from './shared-hub.js';
+
+/** The name the aggregated endpoint's sessions go by (not a valid server name, so never a clash). */
+export const AGGREGATE_SERVER = '*';
 
 /** Children per server when `maxSessions` is not set: each is a whole server process. */
 export const DEFAULT_MAX_SESSIONS = 32;
@@ -50,7 +54,7 @@ export class Bridge {
   }
 
   hasServer(server: string): boolean {
-    return this.options.upstreams.has(server);
+    return server === AGGREGATE_SERVER || this.options.upstreams.has(server);
   }
 
   /**
@@ -58,17 +62,17 @@ export class Bridge {
    * Throws `UPSTREAM_UNAVAILABLE` (503) when a per-session server is at its `maxSessions`.
    */
   open(server: string, transport: Transport, onEnded: () => void): BridgeSession {
+    if (server === AGGREGATE_SERVER) {
+      const session = new AggregateSession({ upstreams: () => this.options.upstreams.values(), transport, logger: this.options.logger });
+      endWithTransport(transport, session, onEnded);
+      return session;
+    }
     const upstream = this.options.upstreams.get(server);
     if (!upstream) throw new GatewayError('UNKNOWN_UPSTREAM', `no server named "${server}"`);
     const hub = this.hubs.get(server);
     if (hub) {
       const session = hub.attach(transport);
-      const previous = transport.onclose;
-      transport.onclose = () => {
-        previous?.();
-        void session.close();
-        onEnded();
-      };
+      endWithTransport(transport, session, onEnded);
       return session;
     }
     const limit = upstream.config.maxSessions ?? DEFAULT_MAX_SESSIONS;
@@ -85,6 +89,16 @@ export class Bridge {
   async close(): Promise<void> {
     await this.sessions.closeAll();
   }
+}
+
+/** A session that does not watch its transport itself ends when the transport closes. */
+function endWithTransport(transport: Transport, session: BridgeSession, onEnded: () => void): void {
+  const previous = transport.onclose;
+  transport.onclose = () => {
+    previous?.();
+    void session.close();
+    onEnded();
+  };
 }
 
 export function sharingOf(config: UpstreamConfig): 'shared' | 'per-session' {

@@ -1,13 +1,13 @@
 /**
  * Where the MCP endpoints live. One server: `/mcp`, `/sse` and `/messages` at the root. A config
- * file: the same under `/{server}/` for each server. They are mounted before the REST routes, so
+ * file: the same under `/{server}/` for each server, and at the root the aggregated endpoint. They are mounted before the REST routes, so
  * a tool named `mcp`, `sse` or `messages` does not hide them (its REST route is reachable under
  * `--path-prefix`).
  *
  * @module
  */
 import { Hono, type MiddlewareHandler } from 'hono';
-import type { Bridge } from './bridge.js';
+import { AGGREGATE_SERVER, type Bridge } from './bridge.js';
 import { jsonRpcHttpError } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
 import { openSseSession, postSseMessage } from './sse-endpoint.js';
@@ -47,6 +47,10 @@ export function mcpRoutes(options: McpRoutesOptions): Hono {
   };
 
   if (options.mode === 'single') mount('', () => options.singleServer);
-  else mount('/:server', (name) => name);
+  else {
+    // Every server's tools, prompts and resources as one MCP server.
+    mount('', () => AGGREGATE_SERVER);
+    mount('/:server', (name) => name);
+  }
   return app;
 }

@@ -26,7 +26,11 @@ afterAll(async () => {
   await Promise.all(running.splice(0).map((gateway) => gateway.close()));
 });
 
-export async function startBridgeGateway(upstreams: UpstreamConfig[], overrides: Partial<GatewayConfig> = {}): Promise<RunningBridgeGateway> {
+export async function startBridgeGateway(
+  upstreams: UpstreamConfig[],
+  overrides: Partial<GatewayConfig> = {},
+  backoff = { initialMs: 100, maxMs: 500 },
+): Promise<RunningBridgeGateway> {
   const { logger, records } = recordingLogger();
   const gateway = createGateway(
     {
@@ -40,7 +44,7 @@ export async function startBridgeGateway(upstreams: UpstreamConfig[], overrides:
       info: {},
       ...overrides,
     },
-    { logger, upstream: { backoff: { initialMs: 100, maxMs: 500 } } },
+    { logger, upstream: { backoff } },
   );
   running.push(gateway);
   const { url } = await gateway.start();

@@ -107,7 +107,7 @@ describe('no cross-talk between sessions', () => {
         });
         return client;
       }),
-    );
+    ) as [Client, Client];
     const waiting = a.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 2 } });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const result = await b.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hello', maxTokens: 10 } }).catch((error: Error) => error);

@@ -1,0 +1,234 @@
+/**
+ * One MCP session on the aggregated endpoint (`/mcp` and `/sse` with a config file): every
+ * server's tools, prompts and resources as one MCP server. Tool and prompt names are prefixed
+ * with the server's name (`time_get_current_time`) and fit `^[a-zA-Z0-9_-]{1,64}$`, shortened with
+ * a stable hash when longer; a name depends only on its server's name and that server's own
+ * names, so it never changes between starts or when other servers are added. Resource URIs are
+ * kept (they are already global) and routed to the server that lists them.
+ *
+ * The lists are built from each upstream's catalog (as kept fresh on `list_changed`), so a server
+ * that is down simply has no tools, and a change of any catalog, going down included, is
+ * announced with `list_changed`. Calls go through each server's shared connection, as a shared
+ * session's do.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
+import type { Logger } from '../log/logger.js';
+import { assignOperationIds, OPERATION_ID_PATTERN, sanitiseName } from '../openapi/operation-ids.js';
+import type { Catalog } from '../upstream/catalog.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { packageVersion } from '../version.js';
+import type { BridgeSession } from './bridge-session.js';
+import {
+  errorResponse,
+  gatewayErrorResponse,
+  isNotification,
+  isRequest,
+  JsonRpcErrorCode,
+  keyOf,
+  resultResponse,
+  type JsonRpcRequest,
+  type RequestId,
+} from './json-rpc.js';
+
+/** The aggregated name of each of a server's tools or prompts, by original name. */
+export function aggregatedNames(server: string, names: readonly string[]): Map<string, string> {
+  const result = new Map<string, string>();
+  for (const [name, id] of assignOperationIds(names)) {
+    const joined = `${server}_${id}`;
+    if (OPERATION_ID_PATTERN.test(joined)) {
+      result.set(name, joined);
+      continue;
+    }
+    const hash = createHash('sha256').update(`${server}\u0000${name}`, 'utf8').digest('hex').slice(0, 8);
+    result.set(name, `${sanitiseName(joined).slice(0, 55)}_${hash}`);
+  }
+  return result;
+}
+
+interface Target {
+  upstream: Upstream;
+  name: string;
+}
+
+/** What the aggregated server offers now, and where each name leads; rebuilt when a catalog changes. */
+class AggregateIndex {
+  readonly tools: Record<string, unknown>[] = [];
+  readonly prompts: Record<string, unknown>[] = [];
+  readonly resources: Record<string, unknown>[] = [];
+  readonly resourceTemplates: Record<string, unknown>[] = [];
+  readonly toolTargets = new Map<string, Target>();
+  readonly promptTargets = new Map<string, Target>();
+  readonly resourceOwners = new Map<string, Upstream>();
+  readonly templateOwners: Array<{ prefix: string; upstream: Upstream }> = [];
+
+  constructor(upstreams: Iterable<Upstream>) {
+    for (const upstream of upstreams) this.add(upstream, upstream.catalog);
+  }
+
+  private add(upstream: Upstream, catalog: Catalog): void {
+    const toolNames = aggregatedNames(upstream.name, catalog.tools.map((tool) => tool.name));
+    for (const tool of catalog.tools) {
+      const name = toolNames.get(tool.name)!;
+      this.tools.push({ ...tool, name, title: tool.title ?? tool.name });
+      this.toolTargets.set(name, { upstream, name: tool.name });
+    }
+    const promptNames = aggregatedNames(upstream.name, catalog.prompts.map((prompt) => prompt.name));
+    for (const prompt of catalog.prompts) {
+      const name = promptNames.get(prompt.name)!;
+      this.prompts.push({ ...prompt, name });
+      this.promptTargets.set(name, { upstream, name: prompt.name });
+    }
+    for (const resource of catalog.resources) {
+      if (this.resourceOwners.has(resource.uri)) continue;
+      this.resources.push(resource as Record<string, unknown>);
+      this.resourceOwners.set(resource.uri, upstream);
+    }
+    for (const template of catalog.resourceTemplates) {
+      this.resourceTemplates.push(template as Record<string, unknown>);
+      this.templateOwners.push({ prefix: template.uriTemplate.split('{')[0] ?? '', upstream });
+    }
+  }
+
+  /** The server a URI belongs to: the one listing it, else the one whose template fits best. */
+  ownerOf(uri: string): Upstream | undefined {
+    const listed = this.resourceOwners.get(uri);
+    if (listed) return listed;
+    let best: { prefix: string; upstream: Upstream } | undefined;
+    for (const owner of this.templateOwners) {
+      if (uri.startsWith(owner.prefix) && (!best || owner.prefix.length > best.prefix.length)) best = owner;
+    }
+    return best?.upstream;
+  }
+}
+
+export interface AggregateSessionOptions {
+  upstreams: () => Iterable<Upstream>;
+  transport: Transport;
+  logger: Logger;
+}
+
+export class AggregateSession implements BridgeSession {
+  readonly server = '*';
+  private index: AggregateIndex;
+  private readonly inFlightCalls = new Map<string, AbortController>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private closed = false;
+
+  constructor(private readonly options: AggregateSessionOptions) {
+    this.index = new AggregateIndex(options.upstreams());
+    options.transport.onmessage = (message) => this.receive(message);
+    for (const upstream of options.upstreams()) {
+      this.unsubscribe.push(upstream.onCatalogChange(() => this.catalogChanged()));
+    }
+  }
+
+  get inFlight(): number {
+    return this.inFlightCalls.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of this.unsubscribe) stop();
+    for (const controller of this.inFlightCalls.values()) controller.abort();
+    this.inFlightCalls.clear();
+    await this.options.transport.close().catch(() => undefined);
+  }
+
+  private catalogChanged(): void {
+    const before = this.index;
+    this.index = new AggregateIndex(this.options.upstreams());
+    const changed = (a: unknown[], b: unknown[]): boolean => JSON.stringify(a) !== JSON.stringify(b);
+    if (changed(before.tools, this.index.tools)) this.notify('notifications/tools/list_changed');
+    if (changed(before.prompts, this.index.prompts)) this.notify('notifications/prompts/list_changed');
+    if (changed(before.resources, this.index.resources) || changed(before.resourceTemplates, this.index.resourceTemplates)) {
+      this.notify('notifications/resources/list_changed');
+    }
+  }
+
+  private notify(method: string): void {
+    this.send({ jsonrpc: '2.0', method } as JSONRPCMessage, undefined);
+  }
+
+  private receive(message: JSONRPCMessage): void {
+    if (this.closed) return;
+    if (isRequest(message)) void this.answer(message);
+    else if (isNotification(message) && message.method === 'notifications/cancelled') {
+      const requestId = message.params?.requestId;
+      if (typeof requestId === 'string' || typeof requestId === 'number') this.inFlightCalls.get(keyOf(requestId))?.abort();
+    }
+  }
+
+  private async answer(request: JsonRpcRequest): Promise<void> {
+    const { id, method, params } = request;
+    const index = this.index;
+    switch (method) {
+      case 'initialize': {
+        const requested = typeof params?.protocolVersion === 'string' ? params.protocolVersion : undefined;
+        return this.send(
+          resultResponse(id, {
+            protocolVersion: requested && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION,
+            capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
+            serverInfo: { name: 'mcpgate', version: packageVersion },
+            instructions: 'Tools and prompts of several MCP servers; each name starts with its server\'s name.',
+          }),
+          id,
+        );
+      }
+      case 'ping':
+        return this.send(resultResponse(id, {}), id);
+      case 'tools/list':
+        return this.send(resultResponse(id, { tools: index.tools }), id);
+      case 'prompts/list':
+        return this.send(resultResponse(id, { prompts: index.prompts }), id);
+      case 'resources/list':
+        return this.send(resultResponse(id, { resources: index.resources }), id);
+      case 'resources/templates/list':
+        return this.send(resultResponse(id, { resourceTemplates: index.resourceTemplates }), id);
+      case 'tools/call':
+      case 'prompts/get': {
+        const targets = method === 'tools/call' ? index.toolTargets : index.promptTargets;
+        const target = targets.get(String(params?.name));
+        if (!target) return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `Unknown ${method === 'tools/call' ? 'tool' : 'prompt'}: ${String(params?.name)}`), id);
+        return this.forward(id, target.upstream, method, { ...params, name: target.name });
+      }
+      case 'resources/read': {
+        const owner = typeof params?.uri === 'string' ? index.ownerOf(params.uri) : undefined;
+        if (!owner) return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `Resource not found: ${String(params?.uri)}`), id);
+        return this.forward(id, owner, method, params);
+      }
+      default:
+        return this.send(errorResponse(id, JsonRpcErrorCode.MethodNotFound, `Method not found: ${method} (not offered by the aggregated endpoint; use /{server}/mcp)`), id);
+    }
+  }
+
+  private async forward(id: RequestId, upstream: Upstream, method: string, params: Record<string, unknown> | undefined): Promise<void> {
+    const key = keyOf(id);
+    const controller = new AbortController();
+    this.inFlightCalls.set(key, controller);
+    const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const onprogress =
+      typeof progressToken === 'string' || typeof progressToken === 'number'
+        ? (progress: Record<string, unknown>) =>
+            this.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken } } as JSONRPCMessage, id)
+        : undefined;
+    try {
+      const result = await upstream.forward(method, params, { signal: controller.signal, ...(onprogress ? { onprogress } : {}) });
+      if (!controller.signal.aborted) this.send(resultResponse(id, result), id);
+    } catch (error) {
+      if (!controller.signal.aborted) this.send(gatewayErrorResponse(id, error), id);
+    } finally {
+      if (this.inFlightCalls.get(key) === controller) this.inFlightCalls.delete(key);
+    }
+  }
+
+  private send(message: JSONRPCMessage, relatedRequestId: RequestId | undefined): void {
+    if (this.closed) return;
+    this.options.transport.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((error: unknown) => {
+      this.options.logger.debug({ err: error }, 'a message to an MCP client could not be delivered');
+    });
+  }
+}
