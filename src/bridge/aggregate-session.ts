@@ -28,6 +28,7 @@ import {
   isRequest,
   JsonRpcErrorCode,
   keyOf,
+  progressRelay,
   resultResponse,
   type JsonRpcRequest,
   type RequestId,
@@ -209,12 +210,7 @@ export class AggregateSession implements BridgeSession {
     const key = keyOf(id);
     const controller = new AbortController();
     this.inFlightCalls.set(key, controller);
-    const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
-    const onprogress =
-      typeof progressToken === 'string' || typeof progressToken === 'number'
-        ? (progress: Record<string, unknown>) =>
-            this.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken } } as JSONRPCMessage, id)
-        : undefined;
+    const onprogress = progressRelay(params, (notification) => this.send(notification, id));
     try {
       const result = await upstream.forward(method, params, { signal: controller.signal, ...(onprogress ? { onprogress } : {}) });
       if (!controller.signal.aborted) this.send(resultResponse(id, result), id);

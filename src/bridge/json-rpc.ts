@@ -75,3 +75,17 @@ export function gatewayErrorResponse(id: RequestId, error: unknown): JSONRPCMess
       });
   }
 }
+
+/**
+ * When the client asked for progress (`_meta.progressToken`), a callback that passes the
+ * server's progress on to it under the client's own token; the SDK client gives the server a
+ * token of its own, so tokens of different clients never meet upstream.
+ */
+export function progressRelay(
+  params: Record<string, unknown> | undefined,
+  deliver: (notification: JSONRPCMessage) => void,
+): ((progress: Record<string, unknown>) => void) | undefined {
+  const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
+  if (typeof progressToken !== 'string' && typeof progressToken !== 'number') return undefined;
+  return (progress) => deliver({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken } } as JSONRPCMessage);
+}

@@ -31,6 +31,7 @@ import {
   isResponse,
   JsonRpcErrorCode,
   keyOf,
+  progressRelay,
   resultResponse,
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -198,12 +199,7 @@ export class SharedSession implements BridgeSession {
     }
     const controller = new AbortController();
     this.inFlightCalls.set(key, { id, controller });
-    const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
-    const onprogress =
-      typeof progressToken === 'string' || typeof progressToken === 'number'
-        ? (progress: Record<string, unknown>) =>
-            this.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken } } as JSONRPCMessage, id)
-        : undefined;
+    const onprogress = progressRelay(params, (notification) => this.send(notification, id));
     try {
       const result = await this.hub.upstream.forward(method, params, { signal: controller.signal, ...(onprogress ? { onprogress } : {}) });
       if (controller.signal.aborted) return;

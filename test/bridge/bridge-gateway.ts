@@ -4,53 +4,21 @@
  */
 import { afterAll } from 'vitest';
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type ClientOptions } from '@modelcontextprotocol/client';
-import type { GatewayConfig, StdioUpstreamConfig, UpstreamConfig } from '../../src/config/types.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import type { StdioUpstreamConfig } from '../../src/config/types.js';
 import { deliverResponsesAfterNotifications } from '../../src/upstream/connect.js';
-import { everythingServerPath, recordingLogger, stdioConfig } from '../helpers/fixtures.js';
+import { everythingServerPath, stdioConfig } from '../helpers/fixtures.js';
 
 export function everythingStdio(overrides: Partial<StdioUpstreamConfig> = {}): StdioUpstreamConfig {
   return stdioConfig({ name: 'everything', args: [everythingServerPath, 'stdio'], ...overrides });
 }
 
-export interface RunningBridgeGateway {
-  gateway: Gateway;
-  url: string;
-  records: ReturnType<typeof recordingLogger>['records'];
-}
+/** A real gateway on port 0 (the REST tests' starter: the same gateway serves both frontends), closed after the file. */
+export { startRestGateway as startBridgeGateway, type RunningRestGateway as RunningBridgeGateway } from '../rest/rest-gateway.js';
 
-const running: Gateway[] = [];
 const clients: Client[] = [];
 afterAll(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
-  await Promise.all(running.splice(0).map((gateway) => gateway.close()));
 });
-
-export async function startBridgeGateway(
-  upstreams: UpstreamConfig[],
-  overrides: Partial<GatewayConfig> = {},
-  backoff = { initialMs: 100, maxMs: 500 },
-): Promise<RunningBridgeGateway> {
-  const { logger, records } = recordingLogger();
-  const gateway = createGateway(
-    {
-      mode: upstreams.length === 1 && overrides.mode !== 'multi' ? 'single' : 'multi',
-      upstreams,
-      disabledUpstreams: [],
-      configPath: undefined,
-      host: '127.0.0.1',
-      port: 0,
-      logLevel: 'debug',
-      info: {},
-      ...overrides,
-    },
-    { logger, upstream: { backoff } },
-  );
-  running.push(gateway);
-  const { url } = await gateway.start();
-  await gateway.whenSettled();
-  return { gateway, url, records };
-}
 
 export type EndpointKind = 'streamable-http' | 'sse';
 

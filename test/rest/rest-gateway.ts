@@ -28,6 +28,7 @@ afterAll(async () => {
 export async function startRestGateway(
   upstreams: UpstreamConfig[],
   overrides: Partial<GatewayConfig> = {},
+  backoff = { initialMs: 100, maxMs: 500 },
 ): Promise<RunningRestGateway> {
   const { logger, records } = recordingLogger();
   const gateway = createGateway(
@@ -42,7 +43,7 @@ export async function startRestGateway(
       info: {},
       ...overrides,
     },
-    { logger, upstream: { backoff: { initialMs: 100, maxMs: 500 } } },
+    { logger, upstream: { backoff } },
   );
   running.push(gateway);
   const { url } = await gateway.start();
