@@ -271,6 +271,16 @@ describe('/mcp session life', () => {
     await expectJsonRpcError(await ping(endpoint, sessionId, 'p2'), 404);
   });
 
+  it('a second GET stream on one session is 409; the first stays open', async () => {
+    const sessionId = await openSession(endpoint);
+    const first = await fetch(endpoint, { headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId }, signal: abortable() });
+    expect(first.status).toBe(200);
+    const second = await fetch(endpoint, { headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId } });
+    expect(second.status).toBe(409);
+    await second.body?.cancel();
+    expect((await ping(endpoint, sessionId, 'after-409')).status).toBe(200);
+  });
+
   it('an idle session is reaped after the idle timeout; its id is then 404', async () => {
     const reaped = `${idle.url}/mcp`;
     const sessionId = await openSession(reaped);
