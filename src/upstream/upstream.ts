@@ -271,7 +271,7 @@ export class Upstream {
 
   /** The server's capabilities, identity and instructions from the current handshake. */
   get serverDescription():
-    | { capabilities: Record<string, unknown>; serverInfo: { name: string; version: string }; instructions?: string; protocolVersion?: string }
+    | { capabilities: Record<string, unknown>; serverInfo: { name: string; version: string }; instructions?: string }
     | undefined {
     const client = this.connection?.client;
     const serverInfo = client?.getServerVersion();
@@ -281,13 +281,7 @@ export class Upstream {
       capabilities: (client.getServerCapabilities() ?? {}) as Record<string, unknown>,
       serverInfo,
       ...(instructions === undefined ? {} : { instructions }),
-      protocolVersion: client.getNegotiatedProtocolVersion(),
     };
-  }
-
-  /** Resolves true once connected (at once if it is), false after `timeoutMs` or on close. */
-  whenConnected(timeoutMs: number): Promise<boolean> {
-    return this.waitUntilConnected(timeoutMs);
   }
 
   /**
@@ -461,8 +455,8 @@ export class Upstream {
     void connection.client.close().catch(() => undefined);
   }
 
-  /** Resolves true once connected again (ready or degraded), false after `timeoutMs` or on close. */
-  private waitUntilConnected(timeoutMs: number): Promise<boolean> {
+  /** Resolves true once connected (ready or degraded; at once if it is), false after `timeoutMs` or on close. */
+  whenConnected(timeoutMs: number): Promise<boolean> {
     if (this.connection && (this.state === 'ready' || this.state === 'degraded')) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (connected: boolean): void => {
@@ -558,7 +552,7 @@ export class Upstream {
       this.dropConnection(connection, describeHttpFailure(error), failure === 'session-lost');
       // The server refused the session before doing any work, so one retry on a fresh session
       // is safe; anything else (unreachable, stream lost mid-call) is reported, not repeated.
-      if (failure === 'session-lost' && retryOnNewSession && (await this.waitUntilConnected(this.connectTimeoutMs))) {
+      if (failure === 'session-lost' && retryOnNewSession && (await this.whenConnected(this.connectTimeoutMs))) {
         return this.request(what, options, send, false);
       }
       throw this.unavailableError();
