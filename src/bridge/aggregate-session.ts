@@ -14,21 +14,20 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import { assignOperationIds, OPERATION_ID_PATTERN, sanitiseName } from '../openapi/operation-ids.js';
 import type { Catalog } from '../upstream/catalog.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { packageVersion } from '../version.js';
 import type { BridgeSession } from './bridge-session.js';
+import { ForwardedRequests } from './forwarded-requests.js';
 import {
   errorResponse,
-  gatewayErrorResponse,
   isNotification,
   isRequest,
   JsonRpcErrorCode,
-  keyOf,
-  progressRelay,
+  negotiatedProtocolVersion,
   resultResponse,
   type JsonRpcRequest,
   type RequestId,
@@ -114,7 +113,7 @@ export interface AggregateSessionOptions {
 export class AggregateSession implements BridgeSession {
   readonly server = '*';
   private index: AggregateIndex;
-  private readonly inFlightCalls = new Map<string, AbortController>();
+  private readonly forwarded = new ForwardedRequests((message, relatedRequestId) => this.send(message, relatedRequestId));
   private readonly unsubscribe: Array<() => void> = [];
   private closed = false;
 
@@ -127,15 +126,14 @@ export class AggregateSession implements BridgeSession {
   }
 
   get inFlight(): number {
-    return this.inFlightCalls.size;
+    return this.forwarded.size;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const stop of this.unsubscribe) stop();
-    for (const controller of this.inFlightCalls.values()) controller.abort();
-    this.inFlightCalls.clear();
+    this.forwarded.abortAll();
     await this.options.transport.close().catch(() => undefined);
   }
 
@@ -157,10 +155,7 @@ export class AggregateSession implements BridgeSession {
   private receive(message: JSONRPCMessage): void {
     if (this.closed) return;
     if (isRequest(message)) void this.answer(message);
-    else if (isNotification(message) && message.method === 'notifications/cancelled') {
-      const requestId = message.params?.requestId;
-      if (typeof requestId === 'string' || typeof requestId === 'number') this.inFlightCalls.get(keyOf(requestId))?.abort();
-    }
+    else if (isNotification(message) && message.method === 'notifications/cancelled') this.forwarded.cancel(message.params?.requestId);
   }
 
   private async answer(request: JsonRpcRequest): Promise<void> {
@@ -168,10 +163,9 @@ export class AggregateSession implements BridgeSession {
     const index = this.index;
     switch (method) {
       case 'initialize': {
-        const requested = typeof params?.protocolVersion === 'string' ? params.protocolVersion : undefined;
         return this.send(
           resultResponse(id, {
-            protocolVersion: requested && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION,
+            protocolVersion: negotiatedProtocolVersion(params),
             capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
             serverInfo: { name: 'mcpgate', version: packageVersion },
             instructions: 'Tools and prompts of several MCP servers; each name starts with its server\'s name.',
@@ -194,30 +188,15 @@ export class AggregateSession implements BridgeSession {
         const targets = method === 'tools/call' ? index.toolTargets : index.promptTargets;
         const target = targets.get(String(params?.name));
         if (!target) return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `Unknown ${method === 'tools/call' ? 'tool' : 'prompt'}: ${String(params?.name)}`), id);
-        return this.forward(id, target.upstream, method, { ...params, name: target.name });
+        return this.forwarded.forward(target.upstream, request, { params: { ...params, name: target.name } });
       }
       case 'resources/read': {
         const owner = typeof params?.uri === 'string' ? index.ownerOf(params.uri) : undefined;
         if (!owner) return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `Resource not found: ${String(params?.uri)}`), id);
-        return this.forward(id, owner, method, params);
+        return this.forwarded.forward(owner, request);
       }
       default:
         return this.send(errorResponse(id, JsonRpcErrorCode.MethodNotFound, `Method not found: ${method} (not offered by the aggregated endpoint; use /{server}/mcp)`), id);
-    }
-  }
-
-  private async forward(id: RequestId, upstream: Upstream, method: string, params: Record<string, unknown> | undefined): Promise<void> {
-    const key = keyOf(id);
-    const controller = new AbortController();
-    this.inFlightCalls.set(key, controller);
-    const onprogress = progressRelay(params, (notification) => this.send(notification, id));
-    try {
-      const result = await upstream.forward(method, params, { signal: controller.signal, ...(onprogress ? { onprogress } : {}) });
-      if (!controller.signal.aborted) this.send(resultResponse(id, result), id);
-    } catch (error) {
-      if (!controller.signal.aborted) this.send(gatewayErrorResponse(id, error), id);
-    } finally {
-      if (this.inFlightCalls.get(key) === controller) this.inFlightCalls.delete(key);
     }
   }
 

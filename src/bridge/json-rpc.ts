@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JSONRPCMessage } from '@modelcontextprotocol/client';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
 
 export type RequestId = string | number;
@@ -88,4 +88,10 @@ export function progressRelay(
   const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
   if (typeof progressToken !== 'string' && typeof progressToken !== 'number') return undefined;
   return (progress) => deliver({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken } } as JSONRPCMessage);
+}
+
+/** The protocol version to answer an `initialize` with: the client's when the gateway speaks it, else the latest. */
+export function negotiatedProtocolVersion(params: Record<string, unknown> | undefined): string {
+  const requested = params?.protocolVersion;
+  return typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
 }

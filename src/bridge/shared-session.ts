@@ -14,13 +14,7 @@
  *
  * @module
  */
-import {
-  LATEST_PROTOCOL_VERSION,
-  ProtocolError,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type JSONRPCMessage,
-  type Transport,
-} from '@modelcontextprotocol/server';
+import { ProtocolError, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../upstream/upstream.js';
 import {
@@ -31,13 +25,14 @@ import {
   isResponse,
   JsonRpcErrorCode,
   keyOf,
-  progressRelay,
+  negotiatedProtocolVersion,
   resultResponse,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type RequestId,
 } from './json-rpc.js';
 import type { BridgeSession } from './bridge-session.js';
+import { ForwardedRequests } from './forwarded-requests.js';
 import { filterToolList, refusedToolCall } from './tool-policy.js';
 
 /** Log levels of `notifications/message`, least severe first. */
@@ -56,17 +51,12 @@ export interface SharedHubAccess {
   detach(session: SharedSession): void;
 }
 
-interface InFlight {
-  id: RequestId;
-  controller: AbortController;
-}
-
 export class SharedSession implements BridgeSession {
   readonly server: string;
   /** What the client declared in `initialize` (sampling, elicitation, …). */
   clientCapabilities: Record<string, unknown> = {};
   private logThreshold = 0;
-  private readonly inFlightCalls = new Map<string, InFlight>();
+  private readonly forwarded = new ForwardedRequests((message, relatedRequestId) => this.send(message, relatedRequestId));
   /** The client's answers to requests the server sent it through this session. */
   private readonly awaitingClient = new Map<string, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
   private serverRequestIds = 0;
@@ -81,12 +71,12 @@ export class SharedSession implements BridgeSession {
   }
 
   get inFlight(): number {
-    return this.inFlightCalls.size + this.awaitingClient.size;
+    return this.forwarded.size + this.awaitingClient.size;
   }
 
   /** True while a forwarded request of this session waits for the server. */
   get hasCallsInFlight(): boolean {
-    return this.inFlightCalls.size > 0;
+    return this.forwarded.size > 0;
   }
 
   /** Sends a server notification to this client, on the stream of a request in flight when there is one. */
@@ -96,7 +86,7 @@ export class SharedSession implements BridgeSession {
       const level = LOG_LEVELS.indexOf(String((message.params as { level?: unknown } | undefined)?.level));
       if (level !== -1 && level < this.logThreshold) return;
     }
-    this.send(message, this.latestRequestId());
+    this.send(message, this.forwarded.latestId);
   }
 
   /** Relays a request of the server (sampling, elicitation) to this client and resolves with its answer. */
@@ -107,15 +97,14 @@ export class SharedSession implements BridgeSession {
     return new Promise((resolve, reject) => {
       this.awaitingClient.set(keyOf(id), { resolve, reject });
       const request = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) } as JSONRPCMessage;
-      this.send(request, this.latestRequestId());
+      this.send(request, this.forwarded.latestId);
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const call of this.inFlightCalls.values()) call.controller.abort();
-    this.inFlightCalls.clear();
+    this.forwarded.abortAll();
     for (const waiting of this.awaitingClient.values()) {
       waiting.reject(new ProtocolError(JsonRpcErrorCode.InternalError, 'the MCP client session ended before it answered'));
     }
@@ -153,10 +142,12 @@ export class SharedSession implements BridgeSession {
       case 'tools/call': {
         const refusal = refusedToolCall(this.hub.upstream.config, id, params);
         if (refusal) return this.send(refusal, id);
-        return this.forward(request);
+        return this.forwarded.forward(this.hub.upstream, request);
       }
+      case 'tools/list':
+        return this.forwarded.forward(this.hub.upstream, request, { shape: (result) => filterToolList(this.hub.upstream.config, result) });
       default:
-        return this.forward(request);
+        return this.forwarded.forward(this.hub.upstream, request);
     }
   }
 
@@ -168,10 +159,8 @@ export class SharedSession implements BridgeSession {
     }
     const description = upstream.serverDescription;
     if (!description) return this.send(gatewayErrorResponse(id, upstream.unavailableError()), id);
-    const requested = typeof params?.protocolVersion === 'string' ? params.protocolVersion : undefined;
-    const protocolVersion = requested && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
     const result: Record<string, unknown> = {
-      protocolVersion,
+      protocolVersion: negotiatedProtocolVersion(params),
       capabilities: description.capabilities,
       serverInfo: description.serverInfo,
       ...(description.instructions === undefined ? {} : { instructions: description.instructions }),
@@ -191,41 +180,13 @@ export class SharedSession implements BridgeSession {
     }
   }
 
-  private async forward(request: JsonRpcRequest): Promise<void> {
-    const { id, method, params } = request;
-    const key = keyOf(id);
-    if (this.inFlightCalls.has(key)) {
-      return this.send(errorResponse(id, JsonRpcErrorCode.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`), id);
-    }
-    const controller = new AbortController();
-    this.inFlightCalls.set(key, { id, controller });
-    const onprogress = progressRelay(params, (notification) => this.send(notification, id));
-    try {
-      const result = await this.hub.upstream.forward(method, params, { signal: controller.signal, ...(onprogress ? { onprogress } : {}) });
-      if (controller.signal.aborted) return;
-      this.send(resultResponse(id, method === 'tools/list' ? filterToolList(this.hub.upstream.config, result) : result), id);
-    } catch (error) {
-      // A cancelled request gets no answer (the specification's rule); the client stopped waiting.
-      if (controller.signal.aborted) return;
-      this.send(gatewayErrorResponse(id, error), id);
-    } finally {
-      if (this.inFlightCalls.get(key)?.controller === controller) this.inFlightCalls.delete(key);
-    }
-  }
-
   private forwardNotification(method: string, params: Record<string, unknown> | undefined): void {
     switch (method) {
       case 'notifications/initialized':
         return; // The server's handshake was done once, by the gateway.
-      case 'notifications/cancelled': {
-        const requestId = params?.requestId;
-        if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
+      case 'notifications/cancelled':
         // Aborting makes the SDK client send the cancellation with the server's own request id.
-        const call = this.inFlightCalls.get(keyOf(requestId));
-        call?.controller.abort();
-        this.inFlightCalls.delete(keyOf(requestId));
-        return;
-      }
+        return this.forwarded.cancel(params?.requestId);
       case 'notifications/progress':
       case 'notifications/roots/list_changed':
         // Progress of the client's own work and its roots belong to this session only; the
@@ -246,13 +207,6 @@ export class SharedSession implements BridgeSession {
       const { code, message: text, data } = message.error as { code: number; message: string; data?: unknown };
       waiting.reject(new ProtocolError(code, text, data));
     }
-  }
-
-  /** The newest request still waiting for the server: its stream is open, so messages sent there arrive. */
-  private latestRequestId(): RequestId | undefined {
-    let latest: RequestId | undefined;
-    for (const call of this.inFlightCalls.values()) latest = call.id;
-    return latest;
   }
 
   private send(message: JSONRPCMessage, relatedRequestId: RequestId | undefined): void {
