@@ -6,6 +6,7 @@
  * @module
  */
 import { isJsonContentType, readRequestBody } from '@modelcontextprotocol/server';
+import { GatewayError } from '../errors.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
 
 export function jsonRpcHttpError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
@@ -34,4 +35,11 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
 /** The answer for a session id no session has (expired, closed, or from before a restart). */
 export function unknownSession(sessionId: string): Response {
   return jsonRpcHttpError(404, -32001, `Session not found: ${sessionId} (it ended or expired; start a new one with initialize)`);
+}
+
+/** A session that cannot be opened (a per-session server at its `maxSessions`), with `Retry-After`; other errors are rethrown. */
+export function refusedSession(error: unknown): Response {
+  if (!(error instanceof GatewayError)) throw error;
+  const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
+  return jsonRpcHttpError(error.status, JsonRpcErrorCode.ServerError, error.message, headers);
 }

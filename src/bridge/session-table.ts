@@ -6,17 +6,23 @@
  *
  * @module
  */
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import type { BridgeSession } from './bridge-session.js';
+import type { SseServerTransport } from './sse-server-transport.js';
 
-export interface SessionEntry {
+/** The HTTP end of a session, by the endpoint that opened it. */
+export type SessionEndpoint =
+  | { endpoint: 'streamable-http'; transport: WebStandardStreamableHTTPServerTransport }
+  | { endpoint: 'sse'; transport: SseServerTransport };
+
+export type SessionEntry = SessionEndpoint & {
   id: string;
   server: string;
-  endpoint: 'streamable-http' | 'sse';
   session: BridgeSession;
   lastActivity: number;
   openStreams: number;
-}
+};
 
 export class SessionTable {
   private readonly entries = new Map<string, SessionEntry>();
@@ -36,7 +42,7 @@ export class SessionTable {
     return this.entries.size;
   }
 
-  add(entry: Omit<SessionEntry, 'lastActivity' | 'openStreams'> & { openStreams?: number }): SessionEntry {
+  add(entry: SessionEndpoint & { id: string; server: string; session: BridgeSession; openStreams?: number }): SessionEntry {
     const full: SessionEntry = { openStreams: 0, ...entry, lastActivity: Date.now() };
     this.entries.set(entry.id, full);
     return full;
@@ -49,8 +55,12 @@ export class SessionTable {
     return entry;
   }
 
-  remove(id: string | undefined): void {
-    if (id !== undefined) this.entries.delete(id);
+  /** Forgets the session; returns what it was. */
+  remove(id: string | undefined): SessionEntry | undefined {
+    if (id === undefined) return undefined;
+    const entry = this.entries.get(id);
+    this.entries.delete(id);
+    return entry;
   }
 
   countFor(server: string): number {

@@ -6,11 +6,9 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { GatewayError } from '../errors.js';
 import type { Bridge } from './bridge.js';
-import { jsonRpcHttpError, readJsonRpcBody, unknownSession } from './http-answers.js';
+import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
-import type { SessionEntry } from './session-table.js';
 import { SseServerTransport } from './sse-server-transport.js';
 
 export interface SseEndpointOptions {
@@ -18,23 +16,16 @@ export interface SseEndpointOptions {
   maxBodyBytes: number;
 }
 
-const transports = new WeakMap<SessionEntry, SseServerTransport>();
-
 /** GET `/sse`: opens a session whose stream is the response. */
 export function openSseSession(server: string, options: SseEndpointOptions): Response {
   const { bridge } = options;
   const transport = new SseServerTransport(randomUUID());
   try {
     const session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId));
-    const entry = bridge.sessions.add({ id: transport.sessionId, server, endpoint: 'sse', session, openStreams: 1 });
-    transports.set(entry, transport);
+    bridge.sessions.add({ id: transport.sessionId, server, endpoint: 'sse', transport, session, openStreams: 1 });
   } catch (error) {
     void transport.close();
-    if (error instanceof GatewayError) {
-      const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
-      return jsonRpcHttpError(error.status, JsonRpcErrorCode.ServerError, error.message, headers);
-    }
-    throw error;
+    return refusedSession(error);
   }
   return new Response(transport.stream, {
     headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' },
@@ -46,10 +37,9 @@ export async function postSseMessage(request: Request, server: string, options: 
   const sessionId = new URL(request.url).searchParams.get('sessionId');
   if (!sessionId) return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the sessionId query parameter is required');
   const entry = options.bridge.sessions.use(sessionId);
-  const transport = entry && entry.server === server ? transports.get(entry) : undefined;
-  if (!transport) return unknownSession(sessionId);
+  if (entry?.server !== server || entry.endpoint !== 'sse') return unknownSession(sessionId);
   const read = await readJsonRpcBody(request, options.maxBodyBytes);
   if ('response' in read) return read.response;
-  transport.receive(read.body);
+  entry.transport.receive(read.body);
   return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
 }

@@ -15,10 +15,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
-import { GatewayError } from '../errors.js';
 import type { Bridge } from './bridge.js';
 import { BoundedEventStore } from './event-store.js';
-import { jsonRpcHttpError, readJsonRpcBody, unknownSession } from './http-answers.js';
+import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
 import type { SessionEntry } from './session-table.js';
 
@@ -44,7 +43,7 @@ export async function serveStreamableHttp(request: Request, server: string, opti
     }
     const entry = sessionOf(bridge, sessionId, server);
     if (!entry) return unknownSession(sessionId);
-    return transportOf(entry).handleRequest(request, { parsedBody: read.body });
+    return entry.transport.handleRequest(request, { parsedBody: read.body });
   }
   if (request.method === 'GET' || request.method === 'DELETE') {
     if (sessionId === undefined) {
@@ -52,7 +51,7 @@ export async function serveStreamableHttp(request: Request, server: string, opti
     }
     const entry = sessionOf(bridge, sessionId, server);
     if (!entry) return unknownSession(sessionId);
-    const response = await transportOf(entry).handleRequest(request);
+    const response = await entry.transport.handleRequest(request);
     return request.method === 'GET' ? countedStream(response, entry) : response;
   }
   return jsonRpcHttpError(405, JsonRpcErrorCode.ServerError, `Method Not Allowed: ${request.method} (the MCP endpoint takes GET, POST and DELETE)`, {
@@ -60,13 +59,9 @@ export async function serveStreamableHttp(request: Request, server: string, opti
   });
 }
 
-const transports = new WeakMap<SessionEntry, WebStandardStreamableHTTPServerTransport>();
+type StreamableHttpEntry = Extract<SessionEntry, { endpoint: 'streamable-http' }>;
 
-function transportOf(entry: SessionEntry): WebStandardStreamableHTTPServerTransport {
-  return transports.get(entry)!;
-}
-
-function sessionOf(bridge: Bridge, sessionId: string, server: string): SessionEntry | undefined {
+function sessionOf(bridge: Bridge, sessionId: string, server: string): StreamableHttpEntry | undefined {
   const entry = bridge.sessions.use(sessionId);
   return entry && entry.server === server && entry.endpoint === 'streamable-http' ? entry : undefined;
 }
@@ -76,21 +71,13 @@ async function openSession(request: Request, body: unknown, server: string, brid
     sessionIdGenerator: randomUUID,
     eventStore: new BoundedEventStore(),
     // A DELETE from the client ends the session, and with it its upstream connection.
-    onsessionclosed: (id) => {
-      const entry = bridge.sessions.use(id);
-      bridge.sessions.remove(id);
-      void entry?.session.close();
-    },
+    onsessionclosed: (id) => void bridge.sessions.remove(id)?.session.close(),
   });
   let session;
   try {
     session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId));
   } catch (error) {
-    if (error instanceof GatewayError) {
-      const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
-      return jsonRpcHttpError(error.status, JsonRpcErrorCode.ServerError, error.message, headers);
-    }
-    throw error;
+    return refusedSession(error);
   }
   const response = await transport.handleRequest(request, { parsedBody: body });
   if (transport.sessionId === undefined) {
@@ -98,7 +85,7 @@ async function openSession(request: Request, body: unknown, server: string, brid
     void session.close();
     return response;
   }
-  transports.set(bridge.sessions.add({ id: transport.sessionId, server, endpoint: 'streamable-http', session }), transport);
+  bridge.sessions.add({ id: transport.sessionId, server, endpoint: 'streamable-http', transport, session });
   return response;
 }
 
