@@ -104,6 +104,16 @@ class AggregateIndex {
   }
 }
 
+/** The server a resource URI belongs to on the aggregated endpoint (see {@link AggregateIndex.ownerOf}). */
+export function ownerOfResource(upstreams: Iterable<Upstream>, uri: string): Upstream | undefined {
+  return new AggregateIndex(upstreams).ownerOf(uri);
+}
+
+/** What the aggregated server offers: lists built from the catalogs, which change as servers come and go. */
+export const AGGREGATE_CAPABILITIES = { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } } as const;
+
+export const AGGREGATE_INSTRUCTIONS = "Tools and prompts of several MCP servers; each name starts with its server's name.";
+
 export interface AggregateSessionOptions {
   upstreams: () => Iterable<Upstream>;
   transport: Transport;
@@ -166,9 +176,9 @@ export class AggregateSession implements BridgeSession {
         return this.send(
           resultResponse(id, {
             protocolVersion: negotiatedProtocolVersion(params),
-            capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
+            capabilities: AGGREGATE_CAPABILITIES,
             serverInfo: { name: 'mcpgate', version: packageVersion },
-            instructions: 'Tools and prompts of several MCP servers; each name starts with its server\'s name.',
+            instructions: AGGREGATE_INSTRUCTIONS,
           }),
           id,
         );

@@ -4,7 +4,9 @@
  * (`/mcp`, `/sse`) only speak HTTP and ask this for sessions.
  *
  * Hubs are created with the bridge, before the upstreams start, because a shared upstream
- * declares in its handshake that it can relay sampling and elicitation.
+ * declares in its handshake that it can relay sampling and elicitation. Every server has one:
+ * legacy sessions of a `per-session` server get connections of their own, but its 2026-07-28
+ * (and `--stateless`) requests, which have no session, use the shared connection.
  *
  * @module
  */
@@ -16,6 +18,8 @@ import type { ChildProcessRegistry } from '../upstream/child-registry.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { AggregateSession } from './aggregate-session.js';
 import type { BridgeSession } from './bridge-session.js';
+import { PerRequestEndpoint } from './per-request-endpoint.js';
+import { aggregateTarget, serverTarget } from './per-request-targets.js';
 import { PipedSession } from './piped-session.js';
 import { SessionTable } from './session-table.js';
 import { SharedUpstreamHub } from './shared-hub.js';
@@ -35,22 +39,28 @@ export interface BridgeOptions {
   logger: Logger;
   children?: ChildProcessRegistry;
   initializeWaitMs?: number;
+  /** How long a 2026-07-28 call waits for the client's input between rounds (tests shorten it). */
+  parkTimeoutMs?: number;
 }
 
 export class Bridge {
   readonly sessions: SessionTable;
   private readonly hubs = new Map<string, SharedUpstreamHub>();
+  private readonly perRequest = new Map<string, PerRequestEndpoint>();
 
   constructor(private readonly options: BridgeOptions) {
     this.sessions = new SessionTable(options.settings.sessionIdleTimeoutMs, options.logger);
     for (const upstream of options.upstreams.values()) {
-      if (sharingOf(upstream.config) === 'shared') {
-        this.hubs.set(
-          upstream.name,
-          new SharedUpstreamHub(upstream, { logger: options.logger, connectTimeoutMs: options.initializeWaitMs ?? DEFAULT_INITIALIZE_WAIT_MS }),
-        );
-      }
+      this.hubs.set(
+        upstream.name,
+        new SharedUpstreamHub(upstream, { logger: options.logger, connectTimeoutMs: options.initializeWaitMs ?? DEFAULT_INITIALIZE_WAIT_MS }),
+      );
     }
+  }
+
+  /** Whether requests without sessions are served for 2025-era clients too (`--stateless`). */
+  get stateless(): boolean {
+    return this.options.settings.stateless === true;
   }
 
   hasServer(server: string): boolean {
@@ -70,7 +80,7 @@ export class Bridge {
     const upstream = this.options.upstreams.get(server);
     if (!upstream) throw new GatewayError('UNKNOWN_UPSTREAM', `no server named "${server}"`);
     const hub = this.hubs.get(server);
-    if (hub) {
+    if (hub && sharingOf(upstream.config) === 'shared') {
       const session = hub.attach(transport);
       endWithTransport(transport, session, onEnded);
       return session;
@@ -86,7 +96,27 @@ export class Bridge {
     return new PipedSession({ upstream: upstream.config, downstream: transport, logger: this.options.logger, children: this.options.children, onEnded });
   }
 
+  /** The endpoint that serves `server`'s requests that come without a session (2026-07-28, or all with `--stateless`). */
+  perRequestEndpoint(server: string, maxBodyBytes: number): PerRequestEndpoint {
+    let endpoint = this.perRequest.get(server);
+    if (!endpoint) {
+      const target =
+        server === AGGREGATE_SERVER
+          ? aggregateTarget(() => this.options.upstreams.values(), this.hubs, this.options.logger)
+          : serverTarget(this.hubs.get(server)!);
+      endpoint = new PerRequestEndpoint(target, {
+        logger: this.options.logger,
+        legacy: this.stateless ? 'stateless' : 'reject',
+        maxBodyBytes,
+        ...(this.options.parkTimeoutMs === undefined ? {} : { parkTimeoutMs: this.options.parkTimeoutMs }),
+      });
+      this.perRequest.set(server, endpoint);
+    }
+    return endpoint;
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.perRequest.values()].map((endpoint) => endpoint.close()));
     await this.sessions.closeAll();
   }
 }

@@ -13,8 +13,11 @@
  *   every such request exactly).
  *
  * Resource subscriptions are counted: the server sees one `resources/subscribe` per URI however
- * many sessions subscribe, one `unsubscribe` when the last leaves, and the subscriptions again
- * after a reconnect.
+ * many sessions (or 2026-07-28 `subscriptions/listen` streams) subscribe, one `unsubscribe` when
+ * the last leaves, and the subscriptions again after a reconnect.
+ *
+ * A 2026-07-28 request is served by a session of its own that lives as long as the request
+ * (`modern-exchange.ts`), so it is routed by the same rules.
  *
  * @module
  */
@@ -30,6 +33,11 @@ const CAPABILITY_OF: Record<string, string> = {
   'elicitation/create': 'elicitation',
 };
 
+/** Who may hold a resource subscription: a session, or a listen stream (whose updates reach it another way). */
+export interface Subscriber {
+  deliver(notification: JSONRPCMessage & JsonRpcNotification): void;
+}
+
 export interface SharedHubOptions {
   logger: Logger;
   connectTimeoutMs: number;
@@ -39,7 +47,7 @@ export class SharedUpstreamHub implements SharedHubAccess {
   readonly logger: Logger;
   readonly connectTimeoutMs: number;
   private readonly sessions = new Set<SharedSession>();
-  private readonly subscribers = new Map<string, Set<SharedSession>>();
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
   /** Some session set a log level: the server is asked for every level on each connection. */
   private loggingWanted = false;
   /** The connection on which the server was asked for every log level, if any. */
@@ -79,7 +87,7 @@ export class SharedUpstreamHub implements SharedHubAccess {
     }
   }
 
-  async subscribe(session: SharedSession, uri: string): Promise<Record<string, unknown>> {
+  async subscribe(session: Subscriber, uri: string): Promise<Record<string, unknown>> {
     const current = this.subscribers.get(uri);
     if (current) {
       current.add(session);
@@ -87,13 +95,13 @@ export class SharedUpstreamHub implements SharedHubAccess {
     }
     const result = await this.upstream.forward('resources/subscribe', { uri });
     // Another session may have subscribed while the server answered: join it.
-    const set = this.subscribers.get(uri) ?? new Set<SharedSession>();
+    const set = this.subscribers.get(uri) ?? new Set<Subscriber>();
     set.add(session);
     this.subscribers.set(uri, set);
     return result;
   }
 
-  async unsubscribe(session: SharedSession, uri: string): Promise<Record<string, unknown>> {
+  async unsubscribe(session: Subscriber, uri: string): Promise<Record<string, unknown>> {
     const set = this.subscribers.get(uri);
     if (!set?.delete(session)) return {};
     if (set.size > 0) return {};

@@ -89,6 +89,16 @@ export class SharedSession implements BridgeSession {
     this.send(message, this.forwarded.latestId);
   }
 
+  /**
+   * Sets the least severe log level this client receives, as a 2026-07-28 request does in its
+   * `_meta` (there is no `logging/setLevel` in that era); without one it receives none.
+   */
+  receiveLogsFrom(level: string | undefined): void {
+    const index = level === undefined ? -1 : LOG_LEVELS.indexOf(level);
+    this.logThreshold = index === -1 ? LOG_LEVELS.length : index;
+    if (index !== -1) this.hub.enableServerLogging();
+  }
+
   /** Relays a request of the server (sampling, elicitation) to this client and resolves with its answer. */
   requestFromClient(method: string, params: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
     if (this.closed) return Promise.reject(new ProtocolError(JsonRpcErrorCode.InternalError, 'the MCP client disconnected'));

@@ -20,6 +20,7 @@ import { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
 import type { SessionEntry } from './session-table.js';
+import { whenStreamEnds } from './stream-end.js';
 
 const SESSION_HEADER = 'mcp-session-id';
 
@@ -32,9 +33,13 @@ export interface StreamableHttpEndpointOptions {
 export async function serveStreamableHttp(request: Request, server: string, options: StreamableHttpEndpointOptions): Promise<Response> {
   const { bridge } = options;
   const sessionId = request.headers.get(SESSION_HEADER) ?? undefined;
+  const perRequest = bridge.perRequestEndpoint(server, options.maxBodyBytes);
+  if (bridge.stateless && request.method !== 'POST') return perRequest.fetch(request, undefined);
   if (request.method === 'POST') {
     const read = await readJsonRpcBody(request, options.maxBodyBytes);
     if ('response' in read) return read.response;
+    // 2026-07-28 requests (and every request with --stateless) stand alone, without a session.
+    if (await perRequest.serves(request, read.body)) return perRequest.fetch(request, read.body);
     if (sessionId === undefined) {
       if (!isInitializeRequest(read.body)) {
         return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request first');
@@ -92,32 +97,9 @@ async function openSession(request: Request, body: unknown, server: string, brid
 /** A GET stream counts as activity for as long as it is open: a listening client is not idle. */
 function countedStream(response: Response, entry: SessionEntry): Response {
   if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
-  const reader = response.body.getReader();
-  let open = true;
   entry.openStreams += 1;
-  const closed = (): void => {
-    if (!open) return;
-    open = false;
+  return whenStreamEnds(response, () => {
     entry.openStreams -= 1;
     entry.lastActivity = Date.now();
-  };
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          closed();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        closed();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      closed();
-      return reader.cancel(reason);
-    },
   });
-  return new Response(body, { status: response.status, headers: response.headers });
 }

@@ -84,9 +84,10 @@ function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig,
   };
 }
 
-/** `--allowed-hosts` and `--session-idle-timeout`. */
+/** `--allowed-hosts`, `--session-idle-timeout` and `--stateless`. */
 function mcpOptions(options: ParsedCommandLine['options']): NonNullable<GatewayConfig['mcp']> {
   const mcp: NonNullable<GatewayConfig['mcp']> = {};
+  if (options.stateless) mcp.stateless = true;
   if (options.allowedHosts !== undefined) {
     for (const host of options.allowedHosts) {
       const problem = allowedHostProblem(host);

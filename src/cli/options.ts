@@ -33,6 +33,7 @@ export interface CliOptions {
   /** `Host` values the MCP endpoints accept besides the loopback names. */
   allowedHosts?: string[];
   sessionIdleTimeout?: string;
+  stateless?: boolean;
   /** How MCP sessions share the single server given on the command line. */
   sharing?: string;
   maxSessions?: string;
@@ -46,7 +47,6 @@ export interface CliOptions {
   hotReload?: boolean;
   sslCertfile?: string;
   sslKeyfile?: string;
-  stateless?: boolean;
 }
 
 export interface ParsedCommandLine {
@@ -63,7 +63,6 @@ export const notYetSupported: Record<string, { flag: string; arrivesWith: string
   hotReload: { flag: '--hot-reload', arrivesWith: 'config hot reload' },
   sslCertfile: { flag: '--ssl-certfile', arrivesWith: 'TLS termination' },
   sslKeyfile: { flag: '--ssl-keyfile', arrivesWith: 'TLS termination' },
-  stateless: { flag: '--stateless', arrivesWith: 'the MCP bridge frontend' },
 };
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -162,7 +161,7 @@ export function createProgram(): Command {
     .addOption(new Option('--hot-reload', 'reload the config file when it changes [not yet supported]'))
     .addOption(new Option('-t, --ssl-certfile <file>', 'TLS certificate [not yet supported]'))
     .addOption(new Option('-K, --ssl-keyfile <file>', 'TLS private key [not yet supported]'))
-    .addOption(new Option('--stateless', 'streamable HTTP without sessions [not yet supported]'));
+    .addOption(new Option('--stateless', 'serve 2025-era streamable HTTP without sessions: each request stands alone (2026-07-28 requests always do)'));
 
   return program;
 }

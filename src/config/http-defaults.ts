@@ -32,6 +32,7 @@ export function httpSettings(config: Pick<GatewayConfig, 'rest' | 'auth' | 'cors
     mcp: {
       sessionIdleTimeoutMs: config.mcp?.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
       allowedHosts: config.mcp?.allowedHosts ?? [],
+      stateless: config.mcp?.stateless ?? false,
     },
   };
 }

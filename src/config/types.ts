@@ -100,6 +100,11 @@ export interface McpConfig {
    * against DNS rebinding; `*` turns the Host check off.
    */
   allowedHosts: string[];
+  /**
+   * Serve 2025-era streamable HTTP without sessions (`--stateless`): every request stands alone,
+   * as 2026-07-28 requests always do; there is no GET stream and no `DELETE`.
+   */
+  stateless: boolean;
 }
 
 export interface RestConfig {

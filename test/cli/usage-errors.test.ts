@@ -171,7 +171,6 @@ const notYetSupportedFlags: Array<[flag: string, args: string[]]> = [
   ['--hot-reload', ['--hot-reload']],
   ['--ssl-certfile', ['--ssl-certfile', 'a']],
   ['--ssl-keyfile', ['--ssl-keyfile', 'b']],
-  ['--stateless', ['--stateless']],
 ];
 
 describe.concurrent('REST flags with bad values exit with 2', () => {

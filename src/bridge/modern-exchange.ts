@@ -1,0 +1,263 @@
+/**
+ * Serving 2026-07-28 requests (no handshake, no session: every request carries its protocol
+ * version, capabilities and log level in `_meta`) through the same session objects legacy clients
+ * use. Each request gets a session of its own on an in-process pipe, which lives as long as the
+ * request: the request goes in as if a legacy client had sent it, and what the session sends back
+ * is turned into the request's answer.
+ *
+ * - The session's response becomes the handler's result (or its JSON-RPC error).
+ * - Progress is re-tagged with the token of the HTTP round now open, and log messages at or above
+ *   the request's `_meta` log level go on the same response stream.
+ * - A request of the server to the client (sampling, elicitation, sent by a 2025-era server)
+ *   becomes an `input_required` result, multi round-trip (MRTR) style: the call stays parked,
+ *   still running upstream, under a random `requestState` token; the client's retry with
+ *   `inputResponses` and that token answers the server's request, and the call carries on. A
+ *   token is unguessable and is only good once, so state cannot be forged or replayed; a call the
+ *   client never comes back for is cancelled upstream after `parkTimeoutMs`.
+ * - The client closing its response stream is the cancellation of the 2026-07-28 era: the
+ *   session's request is cancelled, and so is the upstream one.
+ *
+ * The same code serves `--stateless` 2025-era requests: there the SDK turns `input_required` into
+ * real server-to-client requests on the POST's stream.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  inputRequired,
+  type InputRequests,
+  ProtocolError,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type Result,
+  type ServerContext,
+  type Transport,
+} from '@modelcontextprotocol/server';
+import type { Logger } from '../log/logger.js';
+import type { BridgeSession } from './bridge-session.js';
+import { isNotification, isRequest, isResponse, JsonRpcErrorCode, type RequestId } from './json-rpc.js';
+
+/** The `_meta` keys of a 2026-07-28 request that stand in for a session. */
+const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
+const LOG_LEVEL_KEY = 'io.modelcontextprotocol/logLevel';
+
+/** How long a call waits for the client to come back with the input it asked for (the SDK's own round timeout). */
+export const DEFAULT_PARK_TIMEOUT_MS = 600_000;
+
+/** The id the one request of an exchange's session goes by. */
+const EXCHANGE_REQUEST_ID = 'mcpgate-exchange';
+
+/** What an exchange's session needs to be told that a legacy client would have said in `initialize` or `logging/setLevel`. */
+export interface ExchangeClient {
+  capabilities: Record<string, unknown>;
+  logLevel: string | undefined;
+}
+
+/** Opens the session that serves one exchange, on `transport`. */
+export type OpenExchangeSession = (transport: Transport, client: ExchangeClient) => BridgeSession;
+
+export interface ModernExchangesOptions {
+  logger: Logger;
+  parkTimeoutMs?: number;
+}
+
+/** The 2026-07-28 requests of one MCP endpoint, and those of them parked waiting for the client's input. */
+export class ModernExchanges {
+  private readonly parked = new Map<string, Exchange>();
+  private readonly live = new Set<Exchange>();
+  private readonly parkTimeoutMs: number;
+
+  constructor(private readonly options: ModernExchangesOptions) {
+    this.parkTimeoutMs = options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS;
+  }
+
+  /** Requests being served now, parked ones included. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Serves `request` (the SDK has already checked its envelope and headers) with a session from `open`. */
+  async serve(request: JSONRPCRequest, ctx: ServerContext, open: OpenExchangeSession): Promise<Result> {
+    const state = ctx.mcpReq.requestState();
+    let exchange: Exchange;
+    if (typeof state === 'string') {
+      const resumed = this.parked.get(state);
+      if (!resumed || resumed.method !== request.method) {
+        throw new ProtocolError(JsonRpcErrorCode.InvalidParams, 'Invalid or expired requestState: no call of this gateway is waiting for it (it was answered, timed out, or is from before a restart)');
+      }
+      this.parked.delete(state);
+      exchange = resumed;
+      exchange.resume(ctx.mcpReq.inputResponses ?? {});
+    } else {
+      exchange = new Exchange(request, ctx, open, this.options.logger);
+      this.live.add(exchange);
+      exchange.onEnded = () => this.live.delete(exchange);
+    }
+    const outcome = await exchange.run(ctx);
+    if (outcome.kind === 'input') {
+      const token = randomBytes(24).toString('base64url');
+      this.parked.set(token, exchange);
+      exchange.park(this.parkTimeoutMs, () => this.parked.delete(token));
+      // The server's own requests, as it sent them: the client checks them as it would a 2025-era request.
+      return inputRequired({ inputRequests: outcome.requests as InputRequests, requestState: token });
+    }
+    if ('error' in outcome.response) {
+      const { code, message, data } = outcome.response.error;
+      throw new ProtocolError(code, message, data);
+    }
+    return outcome.response.result;
+  }
+
+  /** Cancels every exchange (the gateway is stopping). */
+  closeAll(): void {
+    for (const exchange of this.live) exchange.cancel('the gateway is shutting down');
+    this.parked.clear();
+  }
+}
+
+type SessionResponse = { result: Result } | { error: { code: number; message: string; data?: unknown } };
+type Outcome = { kind: 'input'; requests: Record<string, { method: string; params?: Record<string, unknown> }> } | { kind: 'done'; response: SessionResponse };
+
+/** One 2026-07-28 request and the session serving it, across the HTTP rounds of its multi round-trip. */
+class Exchange implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onEnded?: () => void;
+  readonly method: string;
+  private readonly session: BridgeSession;
+  /** The session's answer, once it came. */
+  private response: SessionResponse | undefined;
+  /** Requests of the server the client has not answered yet, by the id the session gave them. */
+  private readonly awaitingInput = new Map<string, { method: string; params?: Record<string, unknown> }>();
+  /** The open HTTP round: where progress and log messages go, and who waits for the next outcome. */
+  private round: { ctx: ServerContext; wake: () => void } | undefined;
+  /** The progress token of the first round, which the session's progress notifications carry. */
+  private parkTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(
+    request: JSONRPCRequest,
+    ctx: ServerContext,
+    open: OpenExchangeSession,
+    private readonly logger: Logger,
+  ) {
+    this.method = request.method;
+    const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+    const logLevel = envelope[LOG_LEVEL_KEY];
+    this.session = open(this, {
+      capabilities: (envelope[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined) ?? {},
+      logLevel: typeof logLevel === 'string' ? logLevel : undefined,
+    });
+    // The session starts serving on a later turn, as it would for a message from the network.
+    queueMicrotask(() => this.onmessage?.({ ...request, id: EXCHANGE_REQUEST_ID } as JSONRPCMessage));
+  }
+
+  /** Waits, on the HTTP round of `ctx`, for the answer or for the server to need the client's input. */
+  run(ctx: ServerContext): Promise<Outcome> {
+    return new Promise<Outcome>((resolve, reject) => {
+      const settle = (): boolean => {
+        if (this.response) {
+          this.end();
+          resolve({ kind: 'done', response: this.response });
+          return true;
+        }
+        if (this.awaitingInput.size > 0) {
+          resolve({ kind: 'input', requests: Object.fromEntries(this.awaitingInput) });
+          return true;
+        }
+        return false;
+      };
+      if (settle()) return;
+      const signal = ctx.mcpReq.signal;
+      const onAbort = (): void => {
+        // The client closed its response stream: in this era, that cancels the request.
+        this.round = undefined;
+        this.cancel('the client closed the request');
+        reject(new ProtocolError(JsonRpcErrorCode.InternalError, 'the request was cancelled by the client'));
+      };
+      this.round = {
+        ctx,
+        wake: () => {
+          if (!settle()) return;
+          this.round = undefined;
+          signal.removeEventListener('abort', onAbort);
+        },
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The client came back with `inputResponses`: each answers the server's request of the same key. */
+  resume(inputResponses: Record<string, unknown>): void {
+    clearTimeout(this.parkTimer);
+    for (const [key, answer] of Object.entries(inputResponses)) {
+      if (!this.awaitingInput.delete(key)) continue;
+      this.onmessage?.({ jsonrpc: '2.0', id: key, result: answer } as JSONRPCMessage);
+    }
+  }
+
+  /** Between rounds: the call runs on upstream, and is cancelled if the client does not come back in time. */
+  park(timeoutMs: number, forget: () => void): void {
+    this.parkTimer = setTimeout(() => {
+      forget();
+      this.cancel(`the client did not come back with the requested input within ${timeoutMs / 1000} s`);
+    }, timeoutMs);
+    this.parkTimer.unref();
+  }
+
+  cancel(reason: string): void {
+    if (this.ended) return;
+    this.logger.debug({ method: this.method, reason }, 'a 2026-07-28 request was cancelled');
+    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: EXCHANGE_REQUEST_ID, reason } } as JSONRPCMessage);
+    this.end();
+  }
+
+  // Transport: what the session sends "to the client".
+  async start(): Promise<void> {}
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.ended) return;
+    if (isResponse(message)) {
+      if (message.id !== EXCHANGE_REQUEST_ID) return;
+      this.response = 'error' in message ? { error: message.error as SessionResponse & { code: number; message: string } } : { result: message.result as Result };
+      this.round?.wake();
+    } else if (isRequest(message)) {
+      this.awaitingInput.set(String(message.id), { method: message.method, ...(message.params === undefined ? {} : { params: message.params }) });
+      this.round?.wake();
+    } else if (isNotification(message)) {
+      this.relay(message.method, message.params);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.end();
+  }
+
+  /** Progress and log messages go on the open round's response stream; change notifications go to listen streams instead. */
+  private relay(method: string, params: Record<string, unknown> | undefined): void {
+    const round = this.round;
+    if (!round) return;
+    let notification: { method: string; params?: Record<string, unknown> };
+    if (method === 'notifications/progress') {
+      const token = round.ctx.mcpReq._meta?.progressToken;
+      if (token === undefined) return;
+      notification = { method, params: { ...params, progressToken: token } };
+    } else if (method === 'notifications/message') {
+      notification = { method, ...(params === undefined ? {} : { params }) };
+    } else return;
+    round.ctx.mcpReq.notify(notification as Parameters<ServerContext['mcpReq']['notify']>[0]).catch((error: unknown) => {
+      this.logger.debug({ err: error }, 'a notification could not be sent on a 2026-07-28 response stream');
+    });
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.parkTimer);
+    void this.session.close();
+    this.onEnded?.();
+  }
+}
+
+export type { RequestId };

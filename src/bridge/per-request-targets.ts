@@ -1,0 +1,103 @@
+/**
+ * What the per-request endpoints serve: one server through the hub of its shared connection, or
+ * every server as the aggregated endpoint. A 2026-07-28 request has no session to give a
+ * connection of its own to, so it always goes through the server's shared connection, whatever
+ * the server's `sharing`.
+ *
+ * @module
+ */
+import type { ServerEvent } from '@modelcontextprotocol/server';
+import type { Logger } from '../log/logger.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { packageVersion } from '../version.js';
+import { AGGREGATE_INSTRUCTIONS, AGGREGATE_CAPABILITIES, AggregateSession, ownerOfResource } from './aggregate-session.js';
+import type { PerRequestTarget } from './per-request-endpoint.js';
+import type { SharedUpstreamHub } from './shared-hub.js';
+
+/** The change event each server notification stands for, if any. */
+function changeEventOf(notification: { method: string; params?: Record<string, unknown> }): ServerEvent | undefined {
+  switch (notification.method) {
+    case 'notifications/tools/list_changed':
+      return { kind: 'tools_list_changed' };
+    case 'notifications/prompts/list_changed':
+      return { kind: 'prompts_list_changed' };
+    case 'notifications/resources/list_changed':
+      return { kind: 'resources_list_changed' };
+    case 'notifications/resources/updated': {
+      const uri = notification.params?.uri;
+      return typeof uri === 'string' ? { kind: 'resource_updated', uri, params: notification.params } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** One server, through the hub of its shared connection. */
+export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
+  const { upstream } = hub;
+  return {
+    async describe() {
+      await upstream.whenConnected(hub.connectTimeoutMs);
+      // A server that is down still gets an identity; its requests then fail with the reason.
+      return upstream.serverDescription ?? { serverInfo: { name: upstream.name, version: '0.0.0' }, capabilities: { tools: {}, prompts: {}, resources: {} } };
+    },
+    open(transport, client) {
+      const session = hub.attach(transport);
+      session.clientCapabilities = client.capabilities;
+      session.receiveLogsFrom(client.logLevel);
+      return session;
+    },
+    watchChanges(publish) {
+      return upstream.onServerNotification((notification) => {
+        const event = changeEventOf(notification);
+        if (event) publish(event);
+      });
+    },
+    async holdResourceSubscription(subscriber, uri) {
+      await hub.subscribe(subscriber, uri);
+      return () => void hub.unsubscribe(subscriber, uri).catch(() => undefined);
+    },
+  };
+}
+
+/** Every server as one, with prefixed names (see `aggregate-session.ts`). */
+export function aggregateTarget(upstreams: () => Iterable<Upstream>, hubs: ReadonlyMap<string, SharedUpstreamHub>, logger: Logger): PerRequestTarget {
+  return {
+    async describe() {
+      return {
+        serverInfo: { name: 'mcpgate', version: packageVersion },
+        // Resource updates are offered through subscriptions/listen, held on the owning server.
+        capabilities: { ...AGGREGATE_CAPABILITIES, resources: { ...AGGREGATE_CAPABILITIES.resources, subscribe: true } },
+        instructions: AGGREGATE_INSTRUCTIONS,
+      };
+    },
+    open(transport) {
+      return new AggregateSession({ upstreams, transport, logger });
+    },
+    watchChanges(publish) {
+      const stops: Array<() => void> = [];
+      for (const upstream of upstreams()) {
+        // The aggregated lists are built from the catalogs, so a catalog change is a list change.
+        stops.push(
+          upstream.onCatalogChange(() => {
+            publish({ kind: 'tools_list_changed' });
+            publish({ kind: 'prompts_list_changed' });
+            publish({ kind: 'resources_list_changed' });
+          }),
+          upstream.onServerNotification((notification) => {
+            const event = changeEventOf(notification);
+            if (event?.kind === 'resource_updated') publish(event);
+          }),
+        );
+      }
+      return () => stops.forEach((stop) => stop());
+    },
+    async holdResourceSubscription(subscriber, uri) {
+      const owner = ownerOfResource(upstreams(), uri);
+      const hub = owner && hubs.get(owner.name);
+      if (!hub) throw new Error(`no server lists the resource ${uri}`);
+      await hub.subscribe(subscriber, uri);
+      return () => void hub.unsubscribe(subscriber, uri).catch(() => undefined);
+    },
+  };
+}
