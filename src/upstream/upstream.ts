@@ -412,7 +412,14 @@ export class Upstream {
       for (const listener of this.logListeners) listener(notification.params);
     });
     const handler = this.serverRequestHandler;
-    if (handler) connection.client.fallbackRequestHandler = (request) => handler(request as ServerRequest) as never;
+    if (handler) {
+      connection.client.fallbackRequestHandler = (request) => handler(request as ServerRequest) as never;
+      // A 2026-07-28 server asks with input_required results instead of requests; the SDK client
+      // fulfils those only through handlers registered for the method, not the fallback.
+      for (const method of ['sampling/createMessage', 'elicitation/create'] as const) {
+        connection.client.setRequestHandler(method, (request) => handler({ method, params: request.params } as ServerRequest) as never);
+      }
+    }
     this.tapNotifications(connection);
     this.connection = connection;
     this.logger.info(

@@ -192,6 +192,23 @@ describe('other pairs of eras and transports', () => {
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'across eras' } }))).toBe('across eras');
   });
 
+  it("turns a 2026-07-28 server's input_required result into an elicitation request to a 2025-era client", async () => {
+    const client = await connectClient(`${gateway.url}/modern/mcp`, 'streamable-http', { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asked.push(String(request.params.message));
+      return { action: 'accept' as const, content: { ok: true } };
+    });
+    expect(textOf(await client.callTool({ name: 'confirm', arguments: { question: 'Go on?' } }))).toBe('accept: yes');
+    expect(asked).toEqual(['Go on?']);
+  });
+
+  it("passes a 2026-07-28 server's input_required round on to a 2026-07-28 client", async () => {
+    const client = await modernClient(`${gateway.url}/modern/mcp`, { elicitation: {} });
+    client.setRequestHandler('elicitation/create', async () => ({ action: 'accept' as const, content: { ok: false } }));
+    expect(textOf(await client.callTool({ name: 'confirm', arguments: { question: 'Go on?' } }))).toBe('accept: no');
+  });
+
   it("serves a per-session server's 2026-07-28 requests on its shared connection", async () => {
     const client = await modernClient(`${gateway.url}/private/mcp`);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'no session' } }))).toBe('Echo: no session');
