@@ -161,6 +161,45 @@ describe('a 2026-07-28 client and a 2025-era stdio server', () => {
     await waitFor('the cancellation upstream', async () => (await cancelledCount(fixture)) > before, 5000);
   });
 
+  it('sends log messages at or above the level a request names, on that request\'s stream only', async () => {
+    const fixture = `${gateway.url}/fixture/mcp`;
+    const call = { method: 'tools/call', params: { name: 'progress', arguments: { steps: 2 } } };
+    const withLogs = await messagesOf(await modernPost(fixture, { id: 30, ...call }, { meta: { 'io.modelcontextprotocol/logLevel': 'info' } }));
+    expect(withLogs.filter((message) => message.method === 'notifications/message').map((message) => message.params.data)).toEqual(['starting']);
+    expect(withLogs.at(-1).result.content[0].text).toBe('finished');
+    const above = await messagesOf(await modernPost(fixture, { id: 31, ...call }, { meta: { 'io.modelcontextprotocol/logLevel': 'error' } }));
+    const without = await messagesOf(await modernPost(fixture, { id: 32, ...call }));
+    expect([...above, ...without].filter((message) => message.method === 'notifications/message')).toEqual([]);
+  });
+
+  it('answers concurrent requests that use the same ids (1 and "1") each with its own result, the id type kept', async () => {
+    const call = (id: unknown, message: string) =>
+      modernPost(everything, { id, method: 'tools/call', params: { name: 'echo', arguments: { message } } }).then(messagesOf);
+    const answers = (await Promise.all([call(1, 'a'), call('1', 'b'), call(1, 'c'), call('1', 'd')])).map((messages) => messages.at(-1));
+    expect(answers.map((answer) => [answer.id, answer.result.content[0].text])).toEqual([
+      [1, 'Echo: a'],
+      ['1', 'Echo: b'],
+      [1, 'Echo: c'],
+      ['1', 'Echo: d'],
+    ]);
+  });
+
+  it('fails a call at once when the child dies mid-call, and serves the next request after the restart', { timeout: 20_000 }, async () => {
+    const fixture = `${gateway.url}/fixture/mcp`;
+    const upstream = gateway.gateway.upstreams.get('fixture')!;
+    const pid = upstream.status().pid!;
+    const started = Date.now();
+    const call = modernPost(fixture, { id: 40, method: 'tools/call', params: { name: 'slow', arguments: { ms: 10_000 } } }).then(messagesOf);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    process.kill(pid, 'SIGKILL');
+    const [answer] = await call;
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(answer.error.message).toMatch(/fixture/);
+    await waitFor('the restart', () => upstream.currentState === 'ready' && upstream.status().pid !== pid);
+    const [next] = await messagesOf(await modernPost(fixture, { id: 41, method: 'tools/call', params: { name: 'slow', arguments: { ms: 10 } } }));
+    expect(next.result.content[0].text).toBe('done');
+  });
+
   it('sends resources/updated only on the listen stream that asked for that resource', { timeout: 20_000 }, async () => {
     const watched = 'demo://resource/static/document/architecture.md';
     const client = await modernClient(everything);

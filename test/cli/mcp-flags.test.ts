@@ -1,6 +1,6 @@
 /**
  * The MCP frontends' flags through the real CLI: accepted together, `--allow-origin` filling the
- * same allowed-origins list as `--cors-allow-origins`, and `--max-sessions` without
+ * same allowed-origins list as `--cors-allow-origins`, `--stateless`, and `--max-sessions` without
  * `--sharing per-session` ignored with a warning.
  */
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,28 @@ describe.concurrent('MCP frontend flags', () => {
     }
     expect(await allowedOrigin(url, 'http://e.test')).toBeNull();
     expect(cli.logRecords().some((record) => record.msg.startsWith('--max-sessions'))).toBe(false);
+    await stopCleanly(cli);
+  });
+
+  it('--stateless serves /mcp without sessions', async ({ task }) => {
+    const cli = startCli(['--port', '0', '--stateless'], { owner: task });
+    const url = await cli.waitForListening();
+    await pollReadyz(url);
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+    const initialize = await fetch(`${url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cli-test', version: '1' } } }),
+    });
+    expect(initialize.status).toBe(200);
+    expect(initialize.headers.get('mcp-session-id')).toBeNull();
+    await initialize.text();
+    const list = await fetch(`${url}/mcp`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+    expect(list.status).toBe(200);
+    expect(await list.text()).toContain('"tools"');
+    const get = await fetch(`${url}/mcp`, { headers: { accept: 'text/event-stream' } });
+    expect(get.status).toBe(405);
+    await get.body?.cancel();
     await stopCleanly(cli);
   });
 
