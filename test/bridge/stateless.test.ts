@@ -49,6 +49,14 @@ describe('--stateless', () => {
     }
   });
 
+  it("refuses a server's elicitation request for a stateless client, with the reason", async () => {
+    const client = await connectClient(endpoint, 'streamable-http', { capabilities: { elicitation: {} } });
+    client.setRequestHandler('elicitation/create', async () => ({ action: 'accept' as const, content: { name: 'never asked', check: true } }));
+    const outcome = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} }).then(textOf, (error: Error) => error.message);
+    expect(outcome).not.toContain('never asked');
+    expect(outcome).toMatch(/does not support elicitation/);
+  });
+
   it('still serves 2026-07-28 clients', async () => {
     const client = new Client({ name: 'modern', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
     await client.connect(new StreamableHTTPClientTransport(new URL(endpoint)));
