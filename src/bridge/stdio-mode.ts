@@ -3,12 +3,16 @@
  * Ends when stdin ends (normal), when the server is gone for good, or on SIGINT/SIGTERM; a
  * second signal kills the child's process group at once.
  *
+ * A 2025-era client of a 2026-07-28 remote (its first message is `initialize`, and the remote
+ * answers `server/discover`) is served by the translating {@link StdioBridge} instead of the relay.
+ *
  * @module
  */
 import type { Readable, Writable } from 'node:stream';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessRegistry } from '../upstream/child-registry.js';
+import { speaksModernProtocol, StdioBridge } from './stdio-bridge.js';
 import { StdioRelay } from './stdio-relay.js';
 
 export interface StdioModeOptions {
@@ -32,9 +36,17 @@ export type StdioModeResult =
 export async function runStdioMode(options: StdioModeOptions): Promise<StdioModeResult> {
   const { logger } = options;
   const children = new ChildProcessRegistry();
-  const relay = new StdioRelay({ upstream: options.upstream, input: options.input, output: options.output, logger, children });
+  const first = await firstMessageOf(options.input, options.upstream);
+  if (first === 'ended') return { kind: 'stopped' };
+  const bridged = isInitialize(first) && (await speaksModernProtocol(options.upstream));
+  const relay = bridged
+    ? new StdioBridge({ upstream: options.upstream, input: options.input, output: options.output, logger })
+    : new StdioRelay({ upstream: options.upstream, input: options.input, output: options.output, logger, children });
+  const running = relay.run();
+  // Both attached their stdin listeners in run(); the first line, put back, flows to them now.
+  options.input.resume();
   const ended = await Promise.race([
-    relay.run(),
+    running,
     options.stopRequested.then((signal) => ({ kind: 'signal' as const, signal })),
   ]);
   if (ended.kind === 'signal') logger.info({ signal: ended.signal }, 'stopping (send the signal again to stop at once)');
@@ -48,4 +60,46 @@ export async function runStdioMode(options: StdioModeOptions): Promise<StdioMode
   }
   options.input.pause();
   return ended.kind === 'upstream-gone' ? ended : { kind: 'stopped' };
+}
+
+function isInitialize(message: unknown): boolean {
+  return (message as { method?: unknown } | undefined)?.method === 'initialize';
+}
+
+/**
+ * For an HTTP remote: the client's first message (undefined when it is not JSON), read off stdin
+ * and put back for whoever serves the client; `ended` when stdin ended first. Other servers are
+ * always relayed, so nothing is read.
+ */
+async function firstMessageOf(input: Readable, upstream: UpstreamConfig): Promise<unknown> {
+  input.pause();
+  if (upstream.transport !== 'streamable-http' && upstream.transport !== 'http-auto') return undefined;
+  const chunks: Buffer[] = [];
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.pause();
+    };
+    const onData = (chunk: Buffer | string): void => {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, 'utf8'));
+      const all = Buffer.concat(chunks);
+      const newline = all.indexOf(10);
+      if (newline === -1) return;
+      stop();
+      input.unshift(all);
+      try {
+        resolve(JSON.parse(all.subarray(0, newline).toString('utf8')));
+      } catch {
+        resolve(undefined);
+      }
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve('ended');
+    };
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.resume();
+  });
 }

@@ -101,10 +101,10 @@ describe('a 2026-07-28 client and a 2025-era stdio server', () => {
   it('refuses a request whose Mcp-Method header does not match its body (-32020, 400) and an unknown version (-32022)', async () => {
     const mismatch = await modernPost(everything, { id: 2, method: 'tools/list' }, { headers: { 'mcp-method': 'prompts/list' } });
     expect(mismatch.status).toBe(400);
-    expect((await mismatch.json()).error.code).toBe(-32020);
+    expect(((await mismatch.json()) as any).error.code).toBe(-32020);
     const version = await modernPost(everything, { id: 3, method: 'tools/list' }, { meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }, headers: { 'mcp-protocol-version': '2099-01-01' } });
     expect(version.status).toBe(400);
-    const body = await version.json();
+    const body = (await version.json()) as any;
     expect(body.error.code).toBe(-32022);
     expect(body.error.data.supported).toContain(MODERN);
   });
@@ -138,7 +138,7 @@ describe('a 2026-07-28 client and a 2025-era stdio server', () => {
     const capabilities = { 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } };
     const [first] = await messagesOf(await modernPost(everything, { id: 10, method: 'tools/call', params: { name: 'trigger-elicitation-request', arguments: {} } }, { meta: capabilities }));
     expect(first.result.resultType).toBe('input_required');
-    const [[key, asked]] = Object.entries(first.result.inputRequests) as Array<[string, { method: string }]>;
+    const [key, asked] = Object.entries(first.result.inputRequests)[0] as [string, { method: string }];
     expect(asked.method).toBe('elicitation/create');
     const retry = { id: 11, method: 'tools/call', params: { name: 'trigger-elicitation-request', arguments: {}, requestState: first.result.requestState, inputResponses: { [key]: { action: 'decline' } } } };
     const [second] = await messagesOf(await modernPost(everything, retry, { meta: capabilities }));

@@ -67,7 +67,7 @@ describe('--stateless', () => {
   it('still checks the body: malformed JSON gets -32700 and a wrong content type 415', async () => {
     const malformed = await fetch(endpoint, { method: 'POST', headers: RawMcpSession.headers(), body: '{"jsonrpc":' });
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).error.code).toBe(-32700);
+    expect(((await malformed.json()) as any).error.code).toBe(-32700);
     const wrongType = await fetch(endpoint, { method: 'POST', headers: { ...RawMcpSession.headers(), 'content-type': 'text/plain' }, body: '{}' });
     expect(wrongType.status).toBe(415);
     await wrongType.body?.cancel();

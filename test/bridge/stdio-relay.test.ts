@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import { Client, type ClientOptions, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import { startModernHttpServer, type ModernHttpServer } from '../fixtures/modern-http-server.js';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { isJsonRpcEnvelope } from '../../src/framing/json-lines.js';
 import { baseEnv, binPath, repoRoot, runCli, tsxLoaderUrl, useCliLifecycle } from '../cli/run-cli.js';
@@ -32,7 +33,7 @@ const clients: RelayClient[] = [];
 const rawRelays: RawRelay[] = [];
 
 /** Starts `mcpgate --stdio ...args` under a real SDK client and connects. */
-async function connectRelay(args: string[]): Promise<RelayClient> {
+async function connectRelay(args: string[], options: ClientOptions = {}): Promise<RelayClient> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: ['--import', tsxLoaderUrl, binPath, '--stdio', ...args],
@@ -42,7 +43,7 @@ async function connectRelay(args: string[]): Promise<RelayClient> {
   });
   let stderr = '';
   transport.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const client = new Client({ name: 'relay-test', version: '1.0.0' });
+  const client = new Client({ name: 'relay-test', version: '1.0.0' }, options);
   const errors: Error[] = [];
   client.onerror = (error) => errors.push(error);
   const relay = { client, transport, stderr: () => stderr, errors };
@@ -191,6 +192,29 @@ describe('remote servers (server-everything over streamable HTTP and HTTP+SSE)',
     }
     // The token is never logged.
     expect(relay.stderr()).not.toContain('relay-t0ken');
+  });
+});
+
+describe('a 2026-07-28 remote', () => {
+  let modern: ModernHttpServer;
+  beforeAll(async () => {
+    modern = await startModernHttpServer();
+  });
+  afterAll(() => modern.close());
+
+  it("serves a 2025-era client through a translating session: initialize from the remote's discover, calls, input_required as elicitation", async () => {
+    const relay = await connectRelay(['--', modern.url], { capabilities: { elicitation: {} } });
+    expect(relay.client.getServerVersion()?.name).toBe('modern-http-fixture');
+    expect(textOf(await relay.client.callTool({ name: 'whoami', arguments: {} }))).toBe('modern');
+    relay.client.setRequestHandler('elicitation/create', async () => ({ action: 'accept' as const, content: { ok: true } }));
+    expect(textOf(await relay.client.callTool({ name: 'confirm', arguments: { question: 'Go on?' } }))).toBe('accept: yes');
+    expect(relay.stderr()).toContain('serving this 2025-era client through a translating session');
+  });
+
+  it('relays a 2026-07-28 client message by message', async () => {
+    const relay = await connectRelay(['--', modern.url], { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    expect(textOf(await relay.client.callTool({ name: 'echo', arguments: { message: 'piped' } }))).toBe('piped');
+    expect(relay.stderr()).toContain('relaying stdin/stdout to');
   });
 });
 
