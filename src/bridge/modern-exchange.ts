@@ -35,7 +35,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import type { BridgeSession } from './bridge-session.js';
-import { isNotification, isRequest, isResponse, JsonRpcErrorCode, type RequestId } from './json-rpc.js';
+import { isNotification, isRequest, isResponse, JsonRpcErrorCode } from './json-rpc.js';
 
 /** The `_meta` keys of a 2026-07-28 request that stand in for a session. */
 const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
@@ -69,11 +69,6 @@ export class ModernExchanges {
 
   constructor(private readonly options: ModernExchangesOptions) {
     this.parkTimeoutMs = options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS;
-  }
-
-  /** Requests being served now, parked ones included. */
-  get size(): number {
-    return this.live.size;
   }
 
   /** Serves `request` (the SDK has already checked its envelope and headers) with a session from `open`. */
@@ -131,7 +126,6 @@ class Exchange implements Transport {
   private readonly awaitingInput = new Map<string, { method: string; params?: Record<string, unknown> }>();
   /** The open HTTP round: where progress and log messages go, and who waits for the next outcome. */
   private round: { ctx: ServerContext; wake: () => void } | undefined;
-  /** The progress token of the first round, which the session's progress notifications carry. */
   private parkTimer: NodeJS.Timeout | undefined;
   private ended = false;
 
@@ -206,10 +200,10 @@ class Exchange implements Transport {
     this.parkTimer.unref();
   }
 
+  /** Ends the session, which cancels its request upstream. */
   cancel(reason: string): void {
     if (this.ended) return;
     this.logger.debug({ method: this.method, reason }, 'a 2026-07-28 request was cancelled');
-    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: EXCHANGE_REQUEST_ID, reason } } as JSONRPCMessage);
     this.end();
   }
 
@@ -220,7 +214,7 @@ class Exchange implements Transport {
     if (this.ended) return;
     if (isResponse(message)) {
       if (message.id !== EXCHANGE_REQUEST_ID) return;
-      this.response = 'error' in message ? { error: message.error as SessionResponse & { code: number; message: string } } : { result: message.result as Result };
+      this.response = 'error' in message ? { error: message.error } : { result: message.result as Result };
       this.round?.wake();
     } else if (isRequest(message)) {
       this.awaitingInput.set(String(message.id), { method: message.method, ...(message.params === undefined ? {} : { params: message.params }) });
@@ -259,5 +253,3 @@ class Exchange implements Transport {
     this.onEnded?.();
   }
 }
-
-export type { RequestId };
