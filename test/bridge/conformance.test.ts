@@ -1,0 +1,126 @@
+/**
+ * The official MCP conformance suite (`@modelcontextprotocol/conformance`, server scenarios)
+ * against mcpgate's `/mcp` endpoint, with a full-featured server behind it
+ * (`test/fixtures/conformance-server.ts`) as a stdio child and as a streamable HTTP upstream.
+ *
+ * What mcpgate owes is relative to the server behind it: every scenario the fixture passes when
+ * the suite tests it directly must pass through mcpgate too. `dns-rebinding-protection` must pass
+ * through mcpgate whatever the fixture does, since mcpgate checks Host and Origin itself.
+ *
+ * The suite runs once per target (all scenarios of a spec version in one process), on a Node 22
+ * installed into `node_modules/.cache` on first use (see `test/helpers/conformance-suite.ts`).
+ * The 2026-07-28 scenarios run only with `MCPGATE_CONFORMANCE_2026=1` until mcpgate serves that
+ * revision on `/mcp`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UpstreamConfig } from '../../src/config/types.js';
+import { startConformanceHttpServer, type ConformanceHttpServer } from '../fixtures/conformance-server.js';
+import {
+  describeFailures,
+  ensureConformanceSuite,
+  passedScenarios,
+  runServerScenarios,
+  type ConformanceSuite,
+  type SuiteRun,
+} from '../helpers/conformance-suite.js';
+import { httpConfig, stdioConfig } from '../helpers/fixtures.js';
+import { startBridgeGateway } from './bridge-gateway.js';
+
+const fixturePath = fileURLToPath(new URL('../fixtures/conformance-server.ts', import.meta.url));
+/** The tsx loader as an absolute file URL, so the stdio child finds it whatever its cwd. */
+const tsxLoaderUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+type UpstreamKind = 'stdio' | 'streamable-http';
+type SpecVersion = '2025-11-25' | '2026-07-28';
+
+/** Why a scenario fails through mcpgate although the fixture passes it directly, by scenario. */
+type KnownFailures = Partial<Record<UpstreamKind, Record<string, string>>>;
+
+/**
+ * mcpgate connects a streamable HTTP upstream that also speaks 2026-07-28 on that revision
+ * (`src/upstream/connect.ts`: `versionNegotiation: 'auto'`), and a 2025-era `/mcp` session
+ * cannot use there what the revision does not have. Known gateway bugs, kept as expected
+ * failures until fixed; each fails through mcpgate only.
+ */
+const LEGACY_CLIENT_ON_MODERN_UPSTREAM: Record<string, string> = {
+  // The server cannot send requests while serving a 2026-07-28 request: the SDK turns the
+  // fixture's sampling/elicitation into an isError result ("Server-to-client requests are not
+  // available on protocol revision 2026-07-28 ...") and the client is never asked.
+  'tools-call-sampling': 'server→client sampling request',
+  'tools-call-elicitation': 'server→client elicitation request',
+  'elicitation-sep1034-defaults': 'server→client elicitation request',
+  'elicitation-sep1330-enums': 'server→client elicitation request',
+  // 2026-07-28 sends log messages only for requests whose _meta names a log level; the calls a
+  // legacy session forwards carry none, so `logging/setLevel` on the session has no effect.
+  'tools-call-with-logging': 'log messages during a call',
+  // The SDK client refuses "Method 'resources/subscribe' is not supported by the negotiated
+  // protocol version (wire era 2026-07-28)", and the session answers the client with that error.
+  'resources-subscribe': 'resources/subscribe',
+  'resources-unsubscribe': 'resources/subscribe (the scenario subscribes first)',
+};
+
+const KNOWN_GATEWAY_FAILURES: Record<SpecVersion, KnownFailures> = {
+  '2025-11-25': { 'streamable-http': LEGACY_CLIENT_ON_MODERN_UPSTREAM },
+  '2026-07-28': {},
+};
+
+function upstreamConfig(kind: UpstreamKind, fixture: ConformanceHttpServer): UpstreamConfig {
+  if (kind === 'streamable-http') return httpConfig(fixture.url, { name: 'conformance' });
+  return stdioConfig({ name: 'conformance', args: ['--import', tsxLoaderUrl, fixturePath, '--stdio'] });
+}
+
+function conformanceThroughMcpgate(specVersion: SpecVersion): void {
+  let suite: ConformanceSuite;
+  let outputRoot: string;
+  let fixture: ConformanceHttpServer;
+  let direct: SuiteRun;
+
+  const run = (url: string, label: string) => runServerScenarios(suite, url, specVersion, join(outputRoot, label));
+
+  beforeAll(async () => {
+    // First run on a machine: npm installs the suite and Node 22 (a minute at most).
+    suite = await ensureConformanceSuite();
+    outputRoot = await mkdtemp(join(tmpdir(), `mcpgate-conformance-${specVersion}-`));
+    fixture = await startConformanceHttpServer();
+    direct = await run(fixture.url, 'direct');
+  }, 300_000);
+
+  afterAll(async () => {
+    await fixture?.close();
+    if (outputRoot) await rm(outputRoot, { recursive: true, force: true });
+  });
+
+  it('the fixture passes every scenario directly, so the comparison covers the whole suite', () => {
+    const failing = [...direct.scenarios].filter(([, result]) => !result.passed).map(([name]) => name);
+    expect(failing, `the fixture fails, tested directly:\n${describeFailures(direct, failing)}\n`).toEqual([]);
+  });
+
+  it.each<UpstreamKind>(['stdio', 'streamable-http'])(
+    'through mcpgate, with the fixture as a %s upstream, passes every scenario the fixture passes directly',
+    async (kind) => {
+      const { url } = await startBridgeGateway([upstreamConfig(kind, fixture)]);
+      const through = await run(`${url}/mcp`, kind);
+
+      const required = new Set([...passedScenarios(direct), 'dns-rebinding-protection']);
+      const passing = passedScenarios(through);
+      const known = KNOWN_GATEWAY_FAILURES[specVersion][kind] ?? {};
+      const failing = [...required].filter((name) => !passing.has(name) && !(name in known));
+      expect(failing, `through mcpgate (${kind} upstream), failing scenarios that pass directly:\n${describeFailures(through, failing)}\n`).toEqual([]);
+      const fixed = Object.keys(known).filter((name) => passing.has(name));
+      expect(fixed, `these known failures pass through mcpgate now: remove them from KNOWN_GATEWAY_FAILURES`).toEqual([]);
+    },
+    120_000,
+  );
+}
+
+describe('conformance suite, spec 2025-11-25', () => conformanceThroughMcpgate('2025-11-25'));
+
+// mcpgate does not serve 2026-07-28 clients on /mcp yet; the work in progress turns this on.
+describe.skipIf(process.env.MCPGATE_CONFORMANCE_2026 !== '1')('conformance suite, spec 2026-07-28', () =>
+  conformanceThroughMcpgate('2026-07-28'),
+);
