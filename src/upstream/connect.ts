@@ -4,8 +4,11 @@
  * - stdio: a child process in its own process group (see `stdio-transport.ts`), legacy handshake.
  *   Stdio servers are overwhelmingly legacy, and probing a legacy stdio server with
  *   `server/discover` makes some of them exit; the SDK's modern servers accept `initialize` too.
- * - streamable HTTP: the SDK transport with era negotiation `auto`, so a 2026-07-28 stateless
- *   server and a legacy session server both work.
+ * - streamable HTTP: the 2025 handshake first, and era negotiation `auto` when the server refuses
+ *   it, so a 2026-07-28-only server and a legacy session server both work. A server that speaks
+ *   both is used in the 2025 era: there, sampling, elicitation, log levels and resource
+ *   subscriptions reach 2025-era clients exactly as the server means them, and the bridge
+ *   translates for 2026-07-28 clients either way.
  * - SSE: the SDK's legacy HTTP+SSE transport.
  * - a URL without a type: streamable HTTP first; on 400/404/405 fall back to SSE, as the
  *   specification's backwards-compatibility section describes.
@@ -14,6 +17,7 @@
  */
 import {
   Client,
+  ProtocolError,
   SdkHttpError,
   SSEClientTransport,
   StreamableHTTPClientTransport,
@@ -130,7 +134,18 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
     case 'sse':
       return connectWith(httpTransport(config, 'sse'), 'sse', options, 'legacy');
     case 'streamable-http':
-      return connectWith(httpTransport(config, 'streamable-http'), 'streamable-http', options, 'auto');
+      try {
+        return await connectWith(httpTransport(config, 'streamable-http'), 'streamable-http', options, 'legacy');
+      } catch (legacyError) {
+        // Unreachable or too slow: asking again in the other era would only fail again, later.
+        if (!(legacyError instanceof SdkHttpError) && !(legacyError instanceof ProtocolError)) throw legacyError;
+        try {
+          return await connectWith(httpTransport(config, 'streamable-http'), 'streamable-http', options, 'auto');
+        } catch (autoError) {
+          // A refused initialize (400) is what a 2026-07-28-only server says; then its own failure tells more.
+          throw legacyError instanceof SdkHttpError && legacyError.status !== 400 ? legacyError : autoError;
+        }
+      }
     case 'http-auto':
       try {
         return await connectUpstream({ ...config, transport: 'streamable-http' }, options);

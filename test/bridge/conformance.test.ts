@@ -41,31 +41,9 @@ type SpecVersion = '2025-11-25' | '2026-07-28';
 /** Why a scenario fails through mcpgate although the fixture passes it directly, by scenario. */
 type KnownFailures = Partial<Record<UpstreamKind, Record<string, string>>>;
 
-/**
- * mcpgate connects a streamable HTTP upstream that also speaks 2026-07-28 on that revision
- * (`src/upstream/connect.ts`: `versionNegotiation: 'auto'`), and a 2025-era `/mcp` session
- * cannot use there what the revision does not have. Known gateway bugs, kept as expected
- * failures until fixed; each fails through mcpgate only.
- */
-const LEGACY_CLIENT_ON_MODERN_UPSTREAM: Record<string, string> = {
-  // The server cannot send requests while serving a 2026-07-28 request: the SDK turns the
-  // fixture's sampling/elicitation into an isError result ("Server-to-client requests are not
-  // available on protocol revision 2026-07-28 ...") and the client is never asked.
-  'tools-call-sampling': 'server→client sampling request',
-  'tools-call-elicitation': 'server→client elicitation request',
-  'elicitation-sep1034-defaults': 'server→client elicitation request',
-  'elicitation-sep1330-enums': 'server→client elicitation request',
-  // 2026-07-28 sends log messages only for requests whose _meta names a log level; the calls a
-  // legacy session forwards carry none, so `logging/setLevel` on the session has no effect.
-  'tools-call-with-logging': 'log messages during a call',
-  // The SDK client refuses "Method 'resources/subscribe' is not supported by the negotiated
-  // protocol version (wire era 2026-07-28)", and the session answers the client with that error.
-  'resources-subscribe': 'resources/subscribe',
-  'resources-unsubscribe': 'resources/subscribe (the scenario subscribes first)',
-};
-
+/** Known gateway bugs, kept as expected failures until fixed (each fails through mcpgate only). */
 const KNOWN_GATEWAY_FAILURES: Record<SpecVersion, KnownFailures> = {
-  '2025-11-25': { 'streamable-http': LEGACY_CLIENT_ON_MODERN_UPSTREAM },
+  '2025-11-25': {},
   '2026-07-28': {},
 };
 
