@@ -104,6 +104,12 @@ class AggregateIndex {
   }
 }
 
+/** The input schema of the tool an aggregated name stands for. */
+export function aggregatedToolInputSchema(upstreams: Iterable<Upstream>, name: string): Record<string, unknown> | undefined {
+  const target = new AggregateIndex(upstreams).toolTargets.get(name);
+  return target?.upstream.catalog.tools.find((tool) => tool.name === target.name)?.inputSchema as Record<string, unknown> | undefined;
+}
+
 /** The server a resource URI belongs to on the aggregated endpoint (see {@link AggregateIndex.ownerOf}). */
 export function ownerOfResource(upstreams: Iterable<Upstream>, uri: string): Upstream | undefined {
   return new AggregateIndex(upstreams).ownerOf(uri);

@@ -53,8 +53,17 @@ export interface ExchangeClient {
   logLevel: string | undefined;
 }
 
+/** The session that serves one exchange; `betweenRounds` is set while the client is being asked for input. */
+export type ExchangeSession = BridgeSession & { betweenRounds?: boolean };
+
 /** Opens the session that serves one exchange, on `transport`. */
-export type OpenExchangeSession = (transport: Transport, client: ExchangeClient) => BridgeSession;
+export type OpenExchangeSession = (transport: Transport, client: ExchangeClient) => ExchangeSession;
+
+/**
+ * How long to wait, after the server's first request, for others it sends at the same time, so
+ * that one `input_required` round asks for all of them.
+ */
+const INPUT_GATHERING_MS = 10;
 
 export interface ModernExchangesOptions {
   logger: Logger;
@@ -119,7 +128,8 @@ class Exchange implements Transport {
   onclose?: () => void;
   onEnded?: () => void;
   readonly method: string;
-  private readonly session: BridgeSession;
+  private readonly session: ExchangeSession;
+  private gathering: NodeJS.Timeout | undefined;
   /** The session's answer, once it came. */
   private response: SessionResponse | undefined;
   /** Requests of the server the client has not answered yet, by the id the session gave them. */
@@ -156,12 +166,14 @@ class Exchange implements Transport {
           return true;
         }
         if (this.awaitingInput.size > 0) {
+          this.session.betweenRounds = true;
           resolve({ kind: 'input', requests: Object.fromEntries(this.awaitingInput) });
           return true;
         }
         return false;
       };
       if (settle()) return;
+      this.session.betweenRounds = false;
       const signal = ctx.mcpReq.signal;
       const onAbort = (): void => {
         // The client closed its response stream: in this era, that cancels the request.
@@ -218,7 +230,10 @@ class Exchange implements Transport {
       this.round?.wake();
     } else if (isRequest(message)) {
       this.awaitingInput.set(String(message.id), { method: message.method, ...(message.params === undefined ? {} : { params: message.params }) });
-      this.round?.wake();
+      this.gathering ??= setTimeout(() => {
+        this.gathering = undefined;
+        this.round?.wake();
+      }, INPUT_GATHERING_MS);
     } else if (isNotification(message)) {
       this.relay(message.method, message.params);
     }
@@ -249,6 +264,7 @@ class Exchange implements Transport {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.parkTimer);
+    clearTimeout(this.gathering);
     void this.session.close();
     this.onEnded?.();
   }

@@ -17,7 +17,8 @@ import {
   createMcpHandler,
   InMemoryServerEventBus,
   isLegacyRequest,
-  Server,
+  McpServer,
+  type JSONRPCRequest,
   type McpHttpHandler,
   type ServerEvent,
 } from '@modelcontextprotocol/server';
@@ -32,6 +33,8 @@ export interface PerRequestTarget {
   describe(): Promise<{ serverInfo: { name: string; version: string }; capabilities: Record<string, unknown>; instructions?: string }>;
   /** Opens the session that serves one request. */
   open: OpenExchangeSession;
+  /** The input schema of a tool it offers, by the name its clients call it. */
+  toolInputSchema(name: string): Record<string, unknown> | undefined;
   /** Calls `publish` with each change its servers announce (lists changed, a resource updated); returns how to stop. */
   watchChanges(publish: (event: ServerEvent) => void): () => void;
   /** Makes its server send updates of `uri` while `subscriber` holds it; resolves with the way to let go. */
@@ -101,13 +104,50 @@ export class PerRequestEndpoint {
     await this.handler.close();
   }
 
-  private async createServer(): Promise<Server> {
+  private async createServer(): Promise<McpServer> {
     const { serverInfo, capabilities, instructions } = await this.target.describe();
-    const server = new Server(serverInfo, { capabilities, ...(instructions === undefined ? {} : { instructions }) });
-    server.fallbackRequestHandler = (request, ctx) => this.exchanges.serve(request, ctx, this.target.open);
-    return server;
+    const product = new ForwardingMcpServer(serverInfo, { capabilities, ...(instructions === undefined ? {} : { instructions }) }, (name) =>
+      this.target.toolInputSchema(name),
+    );
+    const { server } = product;
+    // Handlers for what the server offers, and no fallback: any other method is answered by the
+    // SDK itself, with the 404 the 2026-07-28 transport gives an unknown method.
+    for (const [capability, methods] of Object.entries(METHODS_OF_CAPABILITY)) {
+      if (capabilities[capability] === undefined) continue;
+      for (const method of methods) {
+        server.setRequestHandler(method, (request, ctx) => this.exchanges.serve({ jsonrpc: '2.0', id: ctx.mcpReq.id, ...request } as JSONRPCRequest, ctx, this.target.open) as never);
+      }
+    }
+    return product;
   }
 }
+
+/**
+ * The per-request server: the SDK checks a `tools/call`'s `Mcp-Param-*` headers against the
+ * tool's `x-mcp-header` declarations only for an `McpServer`, by asking it for the tool's input
+ * schema; this one answers from the server's catalog, and registers no tools of its own.
+ */
+class ForwardingMcpServer extends McpServer {
+  constructor(
+    serverInfo: ConstructorParameters<typeof McpServer>[0],
+    options: ConstructorParameters<typeof McpServer>[1],
+    private readonly inputSchemaOf: (name: string) => Record<string, unknown> | undefined,
+  ) {
+    super(serverInfo, options);
+  }
+
+  override toolInputSchemaJson(name: string): Record<string, unknown> | undefined {
+    return this.inputSchemaOf(name);
+  }
+}
+
+/** The requests a 2026-07-28 client may send, by the server capability that offers them. */
+const METHODS_OF_CAPABILITY = {
+  tools: ['tools/list', 'tools/call'],
+  prompts: ['prompts/list', 'prompts/get'],
+  resources: ['resources/list', 'resources/templates/list', 'resources/read'],
+  completions: ['completion/complete'],
+} as const;
 
 /** The URIs a `subscriptions/listen` request asks updates of. */
 function resourceSubscriptionsOf(body: unknown): string[] {

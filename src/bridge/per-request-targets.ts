@@ -10,7 +10,7 @@ import type { ServerEvent } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { packageVersion } from '../version.js';
-import { AGGREGATE_INSTRUCTIONS, AGGREGATE_CAPABILITIES, AggregateSession, ownerOfResource } from './aggregate-session.js';
+import { AGGREGATE_CAPABILITIES, AGGREGATE_INSTRUCTIONS, AggregateSession, aggregatedToolInputSchema, ownerOfResource } from './aggregate-session.js';
 import type { PerRequestTarget } from './per-request-endpoint.js';
 import type { SharedUpstreamHub } from './shared-hub.js';
 
@@ -41,6 +41,9 @@ export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
       // A server that is down still gets an identity; its requests then fail with the reason.
       return upstream.serverDescription ?? { serverInfo: { name: upstream.name, version: '0.0.0' }, capabilities: { tools: {}, prompts: {}, resources: {} } };
     },
+    toolInputSchema(name) {
+      return upstream.catalog.tools.find((tool) => tool.name === name)?.inputSchema as Record<string, unknown> | undefined;
+    },
     open(transport, client) {
       const session = hub.attach(transport);
       session.clientCapabilities = client.capabilities;
@@ -70,6 +73,9 @@ export function aggregateTarget(upstreams: () => Iterable<Upstream>, hubs: Reado
         capabilities: { ...AGGREGATE_CAPABILITIES, resources: { ...AGGREGATE_CAPABILITIES.resources, subscribe: true } },
         instructions: AGGREGATE_INSTRUCTIONS,
       };
+    },
+    toolInputSchema(name) {
+      return aggregatedToolInputSchema(upstreams(), name);
     },
     open(transport) {
       return new AggregateSession({ upstreams, transport, logger });

@@ -74,9 +74,16 @@ export class SharedSession implements BridgeSession {
     return this.forwarded.size + this.awaitingClient.size;
   }
 
+  /**
+   * A 2026-07-28 request between rounds: its call is blocked on the input its client was asked
+   * for, so a new request of the server is not its (and a client that never comes back must not
+   * make every later request ambiguous).
+   */
+  betweenRounds = false;
+
   /** True while a forwarded request of this session waits for the server. */
   get hasCallsInFlight(): boolean {
-    return this.forwarded.size > 0;
+    return this.forwarded.size > 0 && !this.betweenRounds;
   }
 
   /** Sends a server notification to this client, on the stream of a request in flight when there is one. */
