@@ -1,14 +1,17 @@
 /**
- * `npm run bench`: what the REST frontend costs, measured against calling the same MCP server
+ * `npm run bench`: what the gateway's paths cost, measured against calling the same MCP server
  * directly, in one run on one machine.
  *
  * - direct: an SDK client in this process, over stdio, to `node dist/demo/main.js`;
  * - REST: `dist/cli/bin.js` (the built gateway executable, plain Node) serving the same demo server,
- *   loaded with autocannon `POST /echo`.
+ *   loaded with autocannon `POST /echo`;
+ * - the bridge: `tools/call` through the gateway's `/mcp` (one session; one session per caller;
+ *   the SDK client on one session) and `/sse`, each path with a gateway of its own.
  *
- * At each concurrency level the direct run and the REST run follow each other, so the noise of
- * a shared machine falls on both alike. Settings come from the environment (see
- * `bench/README.md`); `--json` prints the JSON report on stdout and the table on stderr.
+ * At each concurrency level the paths run one after the other (direct first), so the noise of a
+ * shared machine falls on all alike. Settings come from the environment (see `bench/README.md`);
+ * `--json` prints the JSON report on stdout and the table on stderr; `--only rest|bridge|<paths>`
+ * runs some gateway paths (direct always runs).
  *
  * @module
  */
@@ -18,22 +21,28 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { ECHO_MESSAGE, connectDirect, runDirect, type DirectClient } from './lib/direct-load.js';
+import { bridgeDriver } from './lib/bridge-load.js';
+import { connectDirect, directLoad, type DirectClient } from './lib/direct-load.js';
 import { isAlive, startGateway, type GatewayProcess } from './lib/gateway-process.js';
+import { GATEWAY_PATHS, PATH_GROUPS, PATH_INFO, type GatewayPathId, type Load, type LoadDriver } from './lib/paths.js';
 import { clockTicks, cpuMs, memoryMiB } from './lib/proc-stats.js';
-import { checkTargets, formatReport, type BenchReport, type LevelResult } from './lib/report.js';
-import { runRest } from './lib/rest-load.js';
+import { checkTargets, formatReport, type BenchReport, type GatewayMemory, type LevelResult, type PathMeasurement } from './lib/report.js';
+import { restDriver } from './lib/rest-load.js';
 import { failureCount } from './lib/stats.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const gatewayBin = join(repoRoot, 'dist/cli/bin.js');
 const demoMain = join(repoRoot, 'dist/demo/main.js');
 
+/** Calls made on each gateway path before its idle RSS is read: lazy initialisation done. */
+const PROBE_CALLS = 20;
+
 interface Settings {
   seconds: number;
   warmupSeconds: number;
   idleSeconds: number;
   concurrency: number[];
+  paths: GatewayPathId[];
   jsonOnStdout: boolean;
   jsonPath: string;
 }
@@ -46,9 +55,29 @@ function positiveNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** `--only rest`, `--only bridge`, or path names separated by commas (`--only mcp,sse`). */
+function selectedPaths(only: string | undefined): GatewayPathId[] {
+  if (only === undefined) return [...GATEWAY_PATHS];
+  const chosen = new Set<GatewayPathId>();
+  for (const part of only.split(',').map((name) => name.trim())) {
+    if (part === 'rest' || part === 'bridge') PATH_GROUPS[part].forEach((path) => chosen.add(path));
+    else if ((GATEWAY_PATHS as readonly string[]).includes(part)) chosen.add(part as GatewayPathId);
+    else throw new Error(`--only takes rest, bridge or paths among ${GATEWAY_PATHS.join(', ')} separated by commas, got '${part}'`);
+  }
+  // The run order stays the catalog's whatever order they were named in.
+  return GATEWAY_PATHS.filter((path) => chosen.has(path));
+}
+
 function readSettings(argv: string[]): Settings {
-  const unknown = argv.filter((arg) => arg !== '--json');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]} (the only flag is --json; settings are BENCH_* variables)`);
+  let only: string | undefined;
+  let jsonOnStdout = false;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--json') jsonOnStdout = true;
+    else if (arg === '--only' && argv[i + 1] !== undefined) only = argv[++i];
+    else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
+    else throw new Error(`unknown argument ${arg} (the flags are --json and --only rest|bridge|<paths>; settings are BENCH_* variables)`);
+  }
   const levels = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map((part) => part.trim());
   const concurrency = levels.map((part) => {
     const value = Number(part);
@@ -60,23 +89,10 @@ function readSettings(argv: string[]): Settings {
     warmupSeconds: positiveNumber('BENCH_WARMUP_SECONDS', 1),
     idleSeconds: positiveNumber('BENCH_IDLE_SECONDS', 15),
     concurrency,
-    jsonOnStdout: argv.includes('--json'),
+    paths: selectedPaths(only),
+    jsonOnStdout,
     jsonPath: process.env.BENCH_JSON_OUT ?? join(tmpdir(), 'mcpgate-bench', 'latest.json'),
   };
-}
-
-/** One `POST /echo`, as answered: shown before the runs so a broken route is obvious at once. */
-async function probe(baseUrl: string): Promise<{ status: number; body: string }> {
-  try {
-    const response = await fetch(`${baseUrl}/echo`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ message: ECHO_MESSAGE }),
-    });
-    return { status: response.status, body: await response.text() };
-  } catch (error) {
-    return { status: 0, body: `request failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
 }
 
 /** Everything started that must not outlive the benchmark, stopped in reverse order. */
@@ -98,44 +114,80 @@ class Cleanup {
   }
 }
 
-async function measureLevel(
-  concurrency: number,
-  settings: Settings,
-  direct: DirectClient,
-  gateway: GatewayProcess,
-  log: (line: string) => void,
-): Promise<LevelResult> {
-  log(`c=${concurrency}: direct warm-up ${settings.warmupSeconds} s, run ${settings.seconds} s`);
-  await runDirect(direct.client, concurrency, settings.warmupSeconds);
-  const directCpuBefore = cpuMs(direct.pid);
+/**
+ * The SDK's HTTP client passes one AbortSignal to every fetch of a transport, and each fetch adds
+ * a listener to it that goes only when the request is garbage-collected; Node warns at every one
+ * past the limit, thousands of lines per run. Each kind of warning is printed once instead.
+ */
+function printEachWarningOnce(): void {
+  const seen = new Set<string>();
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    const kind = `${warning.name}: ${warning.message.replace(/\d+/g, 'N')}`;
+    if (seen.has(kind)) return;
+    seen.add(kind);
+    process.stderr.write(`[bench] (node) ${warning.name}: ${warning.message} (printed once)\n`);
+  });
+}
+
+/** What a measured run is compared with and charged to. */
+interface Processes {
+  /** The gateway serving the path; undefined for direct. */
+  gateway: GatewayProcess | undefined;
+  /** The demo server answering the path. */
+  upstreamPid: number | undefined;
+}
+
+/**
+ * Warm-up, then the measured run with the CPU time of the gateway, of the demo server and of this
+ * process read around it. The ratio to direct is filled in by the caller.
+ */
+async function measureRun(load: Load, processes: Processes, settings: Settings): Promise<Omit<PathMeasurement, 'ratioToDirect'>> {
+  await load.run(settings.warmupSeconds);
+  const { gateway, upstreamPid } = processes;
+  const gatewayCpuBefore = gateway === undefined ? 0 : cpuMs(gateway.pid);
+  const upstreamCpuBefore = upstreamPid === undefined ? 0 : cpuMs(upstreamPid);
   const clientCpuBefore = process.cpuUsage();
-  const directRun = await runDirect(direct.client, concurrency, settings.seconds);
+  const run = await load.run(settings.seconds);
   const clientCpu = process.cpuUsage(clientCpuBefore);
-  const directUpstreamCpu = cpuMs(direct.pid) - directCpuBefore;
-
-  log(`c=${concurrency}: REST warm-up ${settings.warmupSeconds} s, run ${settings.seconds} s`);
-  await runRest(gateway.baseUrl, concurrency, settings.warmupSeconds);
-  const gatewayCpuBefore = cpuMs(gateway.pid);
-  const upstreamCpuBefore = gateway.upstreamPid === undefined ? undefined : cpuMs(gateway.upstreamPid);
-  const restRun = await runRest(gateway.baseUrl, concurrency, settings.seconds);
-  const gatewayCpu = cpuMs(gateway.pid) - gatewayCpuBefore;
-  const restUpstreamCpu = gateway.upstreamPid === undefined || upstreamCpuBefore === undefined ? undefined : cpuMs(gateway.upstreamPid) - upstreamCpuBefore;
-
-  for (const run of [directRun, restRun]) {
-    if (failureCount(run) > 0) log(`!!! c=${concurrency} ${run.path}: ${failureCount(run)} FAILED calls (first: ${run.failures.sample ?? 'n/a'})`);
-  }
+  const gatewayCpu = gateway === undefined ? undefined : cpuMs(gateway.pid) - gatewayCpuBefore;
+  const upstreamCpu = upstreamPid === undefined ? undefined : cpuMs(upstreamPid) - upstreamCpuBefore;
   return {
-    concurrency,
-    direct: directRun,
-    rest: restRun,
-    ratio: restRun.callsPerSecond / directRun.callsPerSecond,
-    gatewayCpuMsPerCall: gatewayCpu / restRun.responses,
-    directClientCpuMsPerCall: (clientCpu.user + clientCpu.system) / 1000 / (directRun.ok + failureCount(directRun)),
-    upstreamCpuMsPerCall: {
-      direct: directUpstreamCpu / (directRun.ok + failureCount(directRun)),
-      rest: restUpstreamCpu === undefined ? null : restUpstreamCpu / restRun.responses,
-    },
+    path: run.path,
+    run,
+    gatewayCpuMsPerCall: gatewayCpu === undefined ? null : gatewayCpu / run.responses,
+    clientCpuMsPerCall: (clientCpu.user + clientCpu.system) / 1000 / run.responses,
+    upstreamCpuMsPerCall: upstreamCpu === undefined ? null : upstreamCpu / run.responses,
+    gatewayPeakRssMiB: gateway === undefined ? null : memoryMiB(gateway.pid).peak,
   };
+}
+
+interface GatewayPath {
+  path: GatewayPathId;
+  gateway: GatewayProcess;
+  driver: LoadDriver;
+}
+
+async function measureLevel(concurrency: number, settings: Settings, direct: DirectClient, gatewayPaths: GatewayPath[], log: (line: string) => void): Promise<LevelResult> {
+  log(`c=${concurrency}: direct warm-up ${settings.warmupSeconds} s, run ${settings.seconds} s`);
+  const directMeasured = await measureRun(directLoad(direct.client, concurrency), { gateway: undefined, upstreamPid: direct.pid }, settings);
+  const level: LevelResult = { concurrency, paths: [{ ...directMeasured, ratioToDirect: 1 }] };
+
+  for (const { path, gateway, driver } of gatewayPaths) {
+    log(`c=${concurrency}: ${PATH_INFO[path].label} warm-up ${settings.warmupSeconds} s, run ${settings.seconds} s`);
+    const load = await driver.open(concurrency);
+    try {
+      const measured = await measureRun(load, { gateway, upstreamPid: gateway.upstreamPid }, settings);
+      level.paths.push({ ...measured, ratioToDirect: measured.run.callsPerSecond / directMeasured.run.callsPerSecond });
+    } finally {
+      await load.close();
+    }
+  }
+
+  for (const { run } of level.paths) {
+    if (failureCount(run) > 0) log(`!!! c=${concurrency} ${PATH_INFO[run.path].label}: ${failureCount(run)} FAILED calls (first: ${run.failures.sample ?? 'n/a'})`);
+  }
+  return level;
 }
 
 async function main(): Promise<number> {
@@ -143,6 +195,7 @@ async function main(): Promise<number> {
   // With --json, stdout carries only the JSON document.
   const say = settings.jsonOnStdout ? (text: string) => process.stderr.write(text) : (text: string) => process.stdout.write(text);
   const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+  printEachWarningOnce();
 
   for (const file of [gatewayBin, demoMain]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: build first (npm run build, or use npm run bench)`);
@@ -150,7 +203,7 @@ async function main(): Promise<number> {
 
   const cleanup = new Cleanup();
   const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping the gateway and the demo server`);
+    log(`${signal}: stopping the gateways and the demo servers`);
     void cleanup.run().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
@@ -171,32 +224,51 @@ async function main(): Promise<number> {
       }
     });
 
-    log('starting the gateway (dist/cli/bin.js) and waiting for GET /readyz 200');
-    const gateway = await startGateway(gatewayBin, repoRoot);
-    cleanup.add(gateway.stop);
-    log(`gateway pid ${gateway.pid} at ${gateway.baseUrl}, its demo server pid ${gateway.upstreamPid ?? 'not found'}`);
+    // A gateway per path: each one's memory is its own, and no path inherits another's heap.
+    const gatewayPaths: GatewayPath[] = [];
+    for (const path of settings.paths) {
+      log(`starting the gateway for ${PATH_INFO[path].label} (dist/cli/bin.js) and waiting for GET /readyz 200`);
+      const gateway = await startGateway(gatewayBin, repoRoot);
+      cleanup.add(gateway.stop);
+      log(`gateway pid ${gateway.pid} at ${gateway.baseUrl}, its demo server pid ${gateway.upstreamPid ?? 'not found'}`);
+      gatewayPaths.push({ path, gateway, driver: path === 'rest' ? restDriver(gateway.baseUrl) : bridgeDriver(path, gateway.baseUrl) });
+    }
 
-    const probed = await probe(gateway.baseUrl);
-    const probeOk = probed.status === 200 && probed.body === JSON.stringify(ECHO_MESSAGE);
-    if (probeOk) log(`probe: POST /echo -> 200 ${probed.body}`);
-    else log(`!!! probe: POST /echo -> ${probed.status} ${probed.body.slice(0, 200)} (expected 200 ${JSON.stringify(ECHO_MESSAGE)}): REST numbers will be flagged`);
+    const probes: BenchReport['probes'] = {};
+    for (const { path, driver } of gatewayPaths) {
+      const probe = await driver.probe();
+      probes[path] = probe;
+      if (probe.ok) log(`probe ${PATH_INFO[path].label}: ${probe.answer}`);
+      else log(`!!! probe ${PATH_INFO[path].label}: ${probe.answer} (expected the echo of "hi"): its numbers will be flagged`);
+    }
 
     // Idle memory: after start-up and a few calls (lazy initialisation done), then quiet. V8 trims
     // its heap (the memory reducer) only after some seconds without allocation, so both the RSS one
-    // second after the calls and the settled RSS after BENCH_IDLE_SECONDS are reported.
-    for (let i = 0; i < 20; i += 1) await probe(gateway.baseUrl);
+    // second after the calls and the settled RSS after BENCH_IDLE_SECONDS are reported. The
+    // gateways wait side by side.
+    for (const { driver } of gatewayPaths) for (let i = 1; i < PROBE_CALLS; i += 1) await driver.probe();
     await sleep(1_000);
-    const afterCallsRss = memoryMiB(gateway.pid).rss;
-    log(`idle: waiting ${settings.idleSeconds} s for the gateway to settle`);
+    const afterCallsRss = new Map(gatewayPaths.map(({ path, gateway }) => [path, memoryMiB(gateway.pid).rss]));
+    log(`idle: waiting ${settings.idleSeconds} s for the gateways to settle`);
     await sleep(Math.max(0, settings.idleSeconds - 1) * 1_000);
-    const idleRss = memoryMiB(gateway.pid).rss;
+    const idleRss = new Map(gatewayPaths.map(({ path, gateway }) => [path, memoryMiB(gateway.pid).rss]));
 
     const levels: LevelResult[] = [];
-    for (const concurrency of settings.concurrency) levels.push(await measureLevel(concurrency, settings, direct, gateway, log));
-    const peakRss = memoryMiB(gateway.pid).peak;
+    for (const concurrency of settings.concurrency) levels.push(await measureLevel(concurrency, settings, direct, gatewayPaths, log));
 
-    const memory = { idle: idleRss, afterCalls: afterCallsRss, peak: peakRss };
-    const valid = probeOk && levels.every((level) => failureCount(level.rest) === 0 && failureCount(level.direct) === 0);
+    log(`settling: waiting ${settings.idleSeconds} s after the last level`);
+    await sleep(settings.idleSeconds * 1_000);
+    const memory: BenchReport['gatewayMemoryMiB'] = {};
+    for (const { path, gateway } of gatewayPaths) {
+      // VmHWM only grows: read now, it is the peak over every level.
+      const { rss, peak } = memoryMiB(gateway.pid);
+      const gatewayMemory: GatewayMemory = { afterCalls: afterCallsRss.get(path)!, idle: idleRss.get(path)!, peak, settled: rss };
+      memory[path] = gatewayMemory;
+    }
+
+    const probesOk = Object.values(probes).every((probe) => probe.ok);
+    const runsOk = levels.every((level) => level.paths.every((m) => failureCount(m.run) === 0));
+    const valid = probesOk && runsOk;
     const report: BenchReport = {
       startedAt,
       environment: {
@@ -207,11 +279,17 @@ async function main(): Promise<number> {
         clockTicksPerSecond: clockTicks.perSecond,
         clockTicksSource: clockTicks.source,
       },
-      settings: { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, concurrency: settings.concurrency },
-      probe: probed,
+      settings: {
+        seconds: settings.seconds,
+        warmupSeconds: settings.warmupSeconds,
+        idleSeconds: settings.idleSeconds,
+        concurrency: settings.concurrency,
+        paths: settings.paths,
+      },
+      probes,
       levels,
       gatewayMemoryMiB: memory,
-      targets: checkTargets(levels, memory),
+      targets: checkTargets(levels, memory, settings.paths),
       valid,
     };
 
@@ -219,7 +297,7 @@ async function main(): Promise<number> {
     await writeFile(settings.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
     say(`\n${formatReport(report)}\nJSON report: ${settings.jsonPath}\n`);
     if (settings.jsonOnStdout) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (!valid) say('\n!!! INVALID RUN: some calls failed (see above). Exit code 1.\n');
+    if (!valid) say('\n!!! INVALID RUN: some calls failed or a probe was wrong (see above). Exit code 1.\n');
     return valid ? 0 : 1;
   } finally {
     await cleanup.run();

@@ -1,15 +1,15 @@
 /**
  * The direct path: an SDK client in this process talks to the demo server over stdio, with no
- * gateway in between. This is the baseline the REST path is compared with.
+ * gateway in between. This is the baseline every gateway path is compared with.
  *
  * @module
  */
-import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { SampleBuffer, summarize, type RunResult } from './stats.js';
-
-export const ECHO_MESSAGE = 'hi';
+import { runCallLoop } from './call-loop.js';
+import { ECHO_CALL, checkEchoResult } from './echo-call.js';
+import type { Load } from './paths.js';
+import type { RunResult } from './stats.js';
 
 export interface DirectClient {
   client: Client;
@@ -36,52 +36,12 @@ export async function connectDirect(demoMain: string): Promise<DirectClient> {
   return { client, pid, close: () => client.close() };
 }
 
-/** The text of a successful echo, or a description of what came back instead. */
-function checkEcho(result: Awaited<ReturnType<Client['callTool']>>): string | undefined {
-  const first = result.content[0];
-  if (!result.isError && result.content.length === 1 && first?.type === 'text' && first.text === ECHO_MESSAGE) return undefined;
-  return JSON.stringify(result).slice(0, 200);
+/** `concurrency` workers calling `echo` through `client`, each awaiting its answer before the next call. */
+export function runDirect(client: Client, concurrency: number, seconds: number): Promise<RunResult> {
+  return runCallLoop('direct', concurrency, seconds, async () => checkEchoResult(await client.callTool(ECHO_CALL)));
 }
 
-/**
- * `concurrency` workers, each calling `echo` and awaiting the answer in a loop, until `seconds`
- * have passed. A worker that is mid-call at the deadline finishes that call; the window ends
- * when the last one does.
- */
-export async function runDirect(client: Client, concurrency: number, seconds: number): Promise<RunResult> {
-  const latencies = new SampleBuffer();
-  const failures: RunResult['failures'] = { badResponses: 0, mismatches: 0, errors: 0, timeouts: 0, statusCodes: {} };
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      const callStart = performance.now();
-      try {
-        const result = await client.callTool({ name: 'echo', arguments: { message: ECHO_MESSAGE } });
-        const elapsed = performance.now() - callStart;
-        const problem = checkEcho(result);
-        if (problem === undefined) latencies.push(elapsed);
-        else {
-          failures.badResponses += 1;
-          failures.sample ??= problem;
-        }
-      } catch (error) {
-        failures.errors += 1;
-        failures.sample ??= error instanceof Error ? error.message : String(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-
-  const elapsedSeconds = (performance.now() - started) / 1000;
-  return {
-    path: 'direct',
-    concurrency,
-    seconds: elapsedSeconds,
-    ok: latencies.length,
-    callsPerSecond: latencies.length / elapsedSeconds,
-    latency: summarize(latencies.values()),
-    failures,
-  };
+/** The direct client as a load: every level shares its one connection, as a real client would. */
+export function directLoad(client: Client, concurrency: number): Load {
+  return { run: (seconds) => runDirect(client, concurrency, seconds), close: async () => undefined };
 }

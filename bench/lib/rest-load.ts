@@ -11,17 +11,41 @@
  * @module
  */
 import autocannon, { type Result } from 'autocannon';
-import { ECHO_MESSAGE } from './direct-load.js';
+import { ECHO_MESSAGE } from './echo-call.js';
+import type { LoadDriver } from './paths.js';
 import { SampleBuffer, summarize, type RunResult } from './stats.js';
 
 /** What the route answers on success: the tool's text content as a JSON string. */
 const EXPECTED_BODY = JSON.stringify(ECHO_MESSAGE);
 
 export interface RestRun extends RunResult {
-  /** Every response, whatever its status (the denominator of CPU per call). */
-  responses: number;
   /** autocannon's own latency percentiles, in whole milliseconds. */
   autocannonLatencyMs: { p50: number; p99: number; mean: number };
+}
+
+/** The REST path as a load: autocannon opens its `concurrency` connections itself on each run. */
+export function restDriver(baseUrl: string): LoadDriver {
+  return {
+    open: async (concurrency) => ({ run: (seconds) => runRest(baseUrl, concurrency, seconds), close: async () => undefined }),
+    probe: async () => {
+      const { status, body } = await probeRest(baseUrl);
+      return { ok: status === 200 && body === EXPECTED_BODY, answer: `POST /echo -> ${status} ${body.slice(0, 200)}` };
+    },
+  };
+}
+
+/** One `POST /echo`, as answered. */
+async function probeRest(baseUrl: string): Promise<{ status: number; body: string }> {
+  try {
+    const response = await fetch(`${baseUrl}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: ECHO_MESSAGE }),
+    });
+    return { status: response.status, body: await response.text() };
+  } catch (error) {
+    return { status: 0, body: `request failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 export function runRest(baseUrl: string, concurrency: number, seconds: number): Promise<RestRun> {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { PathId } from './paths.js';
 
 export interface LatencySummary {
   /** Successful calls whose latency was recorded. */
@@ -14,7 +15,7 @@ export interface LatencySummary {
 }
 
 export interface RunResult {
-  path: 'direct' | 'rest';
+  path: PathId;
   concurrency: number;
   /** Wall-clock length of the measured window, in seconds. */
   seconds: number;
@@ -22,14 +23,16 @@ export interface RunResult {
   ok: number;
   /** Successful calls per second over the window. */
   callsPerSecond: number;
+  /** Every answer in the window, failures included: what the gateway's CPU time is divided by. */
+  responses: number;
   latency: LatencySummary;
   /** Everything that went wrong; all zero in a valid run. */
   failures: {
-    /** REST: responses that were not 2xx. Direct: results with `isError` or unexpected content. */
+    /** REST: responses that were not 2xx. Other paths: results with `isError` or unexpected content. */
     badResponses: number;
     /** REST: 2xx whose body was not the expected one. */
     mismatches: number;
-    /** Socket errors and timeouts (REST), thrown calls (direct). */
+    /** Socket errors (REST), thrown calls and JSON-RPC errors (other paths); timeouts apart. */
     errors: number;
     timeouts: number;
     /** Status code -> count, REST only. */
