@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { httpConfig, waitFor } from '../helpers/fixtures.js';
+import { httpConfig, textOf, waitFor } from '../helpers/fixtures.js';
 import { restFixtureConfig } from '../rest/rest-gateway.js';
 import { startModernHttpServer } from '../fixtures/modern-http-server.js';
 import { connectClient, everythingStdio, messagesOf, startBridgeGateway } from './bridge-gateway.js';
@@ -32,9 +32,6 @@ async function modernClient(url: string, capabilities: Record<string, unknown> =
   return client;
 }
 
-function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as Array<{ type: string; text?: string }>).map((item) => item.text ?? '').join('\n');
-}
 
 /** A bare 2026-07-28 POST: the envelope in `_meta` and the `Mcp-Method`/`Mcp-Name` headers. */
 function modernPost(url: string, message: { id?: unknown; method: string; params?: Record<string, unknown> }, extra: { headers?: Record<string, string>; meta?: Record<string, unknown>; signal?: AbortSignal } = {}) {

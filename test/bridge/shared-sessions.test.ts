@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/client';
 import { restFixtureConfig } from '../rest/rest-gateway.js';
-import { processIsGone, waitFor } from '../helpers/fixtures.js';
+import { processIsGone, textOf, waitFor } from '../helpers/fixtures.js';
 import { connectClient, everythingStdio, RawMcpSession, startBridgeGateway, type EndpointKind } from './bridge-gateway.js';
 
 const gateway = await startBridgeGateway(
@@ -18,9 +18,6 @@ const everything = `${gateway.url}/everything`;
 
 const samplingAnswer = (text: string) => async () => ({ model: 'test-model', role: 'assistant' as const, content: { type: 'text' as const, text } });
 
-function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as Array<{ type: string; text?: string }>).map((item) => item.text ?? '').join('\n');
-}
 
 describe.each<[EndpointKind, string]>([
   ['streamable-http', '/mcp'],

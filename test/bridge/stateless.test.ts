@@ -6,14 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { textOf } from '../helpers/fixtures.js';
 import { connectClient, everythingStdio, messagesOf, RawMcpSession, startBridgeGateway } from './bridge-gateway.js';
 
 const gateway = await startBridgeGateway([everythingStdio()], { mcp: { stateless: true } });
 const endpoint = `${gateway.url}/mcp`;
 
-function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as Array<{ type: string; text?: string }>).map((item) => item.text ?? '').join('\n');
-}
 
 describe('--stateless', () => {
   it('serves a 2025-era SDK client without a session: initialize, list, call with progress', async () => {

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { killEverything, startEverything, type EverythingServer } from '../helpers/everything-server.js';
-import { freePort, httpConfig } from '../helpers/fixtures.js';
+import { freePort, httpConfig, textOf } from '../helpers/fixtures.js';
 import { connectClient, everythingStdio, startBridgeGateway } from './bridge-gateway.js';
 
 const [ssePort, streamablePort] = await Promise.all([freePort(), freePort()]);
@@ -42,9 +42,6 @@ async function clientFor(upstream: string, downstream: Downstream, capabilities:
   return client;
 }
 
-function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as Array<{ type: string; text?: string }>).map((item) => item.text ?? '').join('\n');
-}
 
 const pairs = ['stdio', 'sse', 'streamable-http'].flatMap((upstream) =>
   (['legacy /mcp', 'legacy /sse', '2026-07-28 /mcp'] as Downstream[]).map((downstream) => [upstream, downstream] as const),
