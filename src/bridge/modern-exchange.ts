@@ -24,7 +24,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
+  LOG_LEVEL_META_KEY,
   type InputRequests,
   ProtocolError,
   type JSONRPCMessage,
@@ -36,10 +38,6 @@ import {
 import type { Logger } from '../log/logger.js';
 import type { BridgeSession } from './bridge-session.js';
 import { isNotification, isRequest, isResponse, JsonRpcErrorCode } from './json-rpc.js';
-
-/** The `_meta` keys of a 2026-07-28 request that stand in for a session. */
-const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
-const LOG_LEVEL_KEY = 'io.modelcontextprotocol/logLevel';
 
 /** How long a call waits for the client to come back with the input it asked for (the SDK's own round timeout). */
 export const DEFAULT_PARK_TIMEOUT_MS = 600_000;
@@ -147,9 +145,9 @@ class Exchange implements Transport {
   ) {
     this.method = request.method;
     const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
-    const logLevel = envelope[LOG_LEVEL_KEY];
+    const logLevel = envelope[LOG_LEVEL_META_KEY];
     this.session = open(this, {
-      capabilities: (envelope[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined) ?? {},
+      capabilities: (envelope[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined) ?? {},
       logLevel: typeof logLevel === 'string' ? logLevel : undefined,
     });
     // The session starts serving on a later turn, as it would for a message from the network.

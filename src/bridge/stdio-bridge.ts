@@ -12,6 +12,7 @@
  * @module
  */
 import type { Readable, Writable } from 'node:stream';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
@@ -44,9 +45,9 @@ export async function speaksModernProtocol(upstream: UpstreamConfig, timeoutMs =
         method: 'server/discover',
         params: {
           _meta: {
-            'io.modelcontextprotocol/protocolVersion': MODERN,
-            'io.modelcontextprotocol/clientCapabilities': {},
-            'io.modelcontextprotocol/clientInfo': { name: 'mcpgate', version: packageVersion },
+            [PROTOCOL_VERSION_META_KEY]: MODERN,
+            [CLIENT_CAPABILITIES_META_KEY]: {},
+            [CLIENT_INFO_META_KEY]: { name: 'mcpgate', version: packageVersion },
           },
         },
       }),
