@@ -104,15 +104,33 @@ class AggregateIndex {
   }
 }
 
+/**
+ * The last index built, reused while the same servers have the same catalogs: a catalog is
+ * replaced, never changed in place, so identity tells. Every session of the aggregated endpoint,
+ * and every 2026-07-28 request (one session each), would otherwise rebuild it.
+ */
+let lastIndex: { upstreams: Upstream[]; catalogs: Catalog[]; index: AggregateIndex } | undefined;
+
+function currentIndex(upstreams: Iterable<Upstream>): AggregateIndex {
+  const list = [...upstreams];
+  const last = lastIndex;
+  if (last && last.upstreams.length === list.length && list.every((upstream, i) => upstream === last.upstreams[i] && upstream.catalog === last.catalogs[i])) {
+    return last.index;
+  }
+  const index = new AggregateIndex(list);
+  lastIndex = { upstreams: list, catalogs: list.map((upstream) => upstream.catalog), index };
+  return index;
+}
+
 /** The input schema of the tool an aggregated name stands for. */
 export function aggregatedToolInputSchema(upstreams: Iterable<Upstream>, name: string): Record<string, unknown> | undefined {
-  const target = new AggregateIndex(upstreams).toolTargets.get(name);
+  const target = currentIndex(upstreams).toolTargets.get(name);
   return target?.upstream.catalog.tools.find((tool) => tool.name === target.name)?.inputSchema as Record<string, unknown> | undefined;
 }
 
 /** The server a resource URI belongs to on the aggregated endpoint (see {@link AggregateIndex.ownerOf}). */
 export function ownerOfResource(upstreams: Iterable<Upstream>, uri: string): Upstream | undefined {
-  return new AggregateIndex(upstreams).ownerOf(uri);
+  return currentIndex(upstreams).ownerOf(uri);
 }
 
 /** What the aggregated server offers: lists built from the catalogs, which change as servers come and go. */
@@ -134,7 +152,7 @@ export class AggregateSession implements BridgeSession {
   private closed = false;
 
   constructor(private readonly options: AggregateSessionOptions) {
-    this.index = new AggregateIndex(options.upstreams());
+    this.index = currentIndex(options.upstreams());
     options.transport.onmessage = (message) => this.receive(message);
     for (const upstream of options.upstreams()) {
       this.unsubscribe.push(upstream.onCatalogChange(() => this.catalogChanged()));
@@ -155,7 +173,7 @@ export class AggregateSession implements BridgeSession {
 
   private catalogChanged(): void {
     const before = this.index;
-    this.index = new AggregateIndex(this.options.upstreams());
+    this.index = currentIndex(this.options.upstreams());
     const changed = (a: unknown[], b: unknown[]): boolean => JSON.stringify(a) !== JSON.stringify(b);
     if (changed(before.tools, this.index.tools)) this.notify('notifications/tools/list_changed');
     if (changed(before.prompts, this.index.prompts)) this.notify('notifications/prompts/list_changed');
