@@ -56,9 +56,8 @@ export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
         if (event) publish(event);
       });
     },
-    async holdResourceSubscription(subscriber, uri) {
-      await hub.subscribe(subscriber, uri);
-      return () => void hub.unsubscribe(subscriber, uri).catch(() => undefined);
+    holdResourceSubscription(subscriber, uri) {
+      return hub.holdSubscription(subscriber, uri);
     },
   };
 }
@@ -102,8 +101,7 @@ export function aggregateTarget(upstreams: () => Iterable<Upstream>, hubs: Reado
       const owner = ownerOfResource(upstreams(), uri);
       const hub = owner && hubs.get(owner.name);
       if (!hub) throw new Error(`no server lists the resource ${uri}`);
-      await hub.subscribe(subscriber, uri);
-      return () => void hub.unsubscribe(subscriber, uri).catch(() => undefined);
+      return hub.holdSubscription(subscriber, uri);
     },
   };
 }

@@ -109,6 +109,12 @@ export class SharedUpstreamHub implements SharedHubAccess {
     return this.upstream.forward('resources/unsubscribe', { uri });
   }
 
+  /** Subscribes `subscriber` to `uri` and resolves with the way to let go (for holders that live as long as a stream). */
+  async holdSubscription(subscriber: Subscriber, uri: string): Promise<() => void> {
+    await this.subscribe(subscriber, uri);
+    return () => void this.unsubscribe(subscriber, uri).catch(() => undefined);
+  }
+
   enableServerLogging(): void {
     this.loggingWanted = true;
     const connection = this.upstream.client;
