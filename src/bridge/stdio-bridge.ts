@@ -14,7 +14,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
-import type { UpstreamConfig } from '../config/types.js';
+import type { HttpUpstreamConfig, UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { Upstream } from '../upstream/upstream.js';
 import { packageVersion } from '../version.js';
@@ -23,12 +23,17 @@ import { SharedUpstreamHub } from './shared-hub.js';
 
 const MODERN = '2026-07-28';
 
+/** Only a streamable HTTP remote can speak 2026-07-28 (stdio children and HTTP+SSE are relayed as they are). */
+export function mayServeModernProtocol(upstream: UpstreamConfig): upstream is HttpUpstreamConfig {
+  return upstream.transport === 'streamable-http' || upstream.transport === 'http-auto';
+}
+
 /**
  * Whether `upstream` is a remote that serves 2026-07-28 requests: one `server/discover` POST, as
  * the SDK's own era probe sends it. Any failure means "relay as before".
  */
 export async function speaksModernProtocol(upstream: UpstreamConfig, timeoutMs = 10_000): Promise<boolean> {
-  if (upstream.transport !== 'streamable-http' && upstream.transport !== 'http-auto') return false;
+  if (!mayServeModernProtocol(upstream)) return false;
   try {
     const response = await fetch(upstream.url, {
       method: 'POST',

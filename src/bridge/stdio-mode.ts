@@ -12,7 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessRegistry } from '../upstream/child-registry.js';
-import { speaksModernProtocol, StdioBridge } from './stdio-bridge.js';
+import { mayServeModernProtocol, speaksModernProtocol, StdioBridge } from './stdio-bridge.js';
 import { StdioRelay } from './stdio-relay.js';
 
 export interface StdioModeOptions {
@@ -36,7 +36,9 @@ export type StdioModeResult =
 export async function runStdioMode(options: StdioModeOptions): Promise<StdioModeResult> {
   const { logger } = options;
   const children = new ChildProcessRegistry();
-  const first = await firstMessageOf(options.input, options.upstream);
+  options.input.pause();
+  // Only a client of a remote that may speak 2026-07-28 might need translating: read its first message.
+  const first = mayServeModernProtocol(options.upstream) ? await firstMessageOf(options.input) : undefined;
   if (first === 'ended') return { kind: 'stopped' };
   const bridged = isInitialize(first) && (await speaksModernProtocol(options.upstream));
   const relay = bridged
@@ -67,13 +69,10 @@ function isInitialize(message: unknown): boolean {
 }
 
 /**
- * For an HTTP remote: the client's first message (undefined when it is not JSON), read off stdin
- * and put back for whoever serves the client; `ended` when stdin ended first. Other servers are
- * always relayed, so nothing is read.
+ * The client's first message (undefined when it is not JSON), read off stdin and put back for
+ * whoever serves the client; `ended` when stdin ended first.
  */
-async function firstMessageOf(input: Readable, upstream: UpstreamConfig): Promise<unknown> {
-  input.pause();
-  if (upstream.transport !== 'streamable-http' && upstream.transport !== 'http-auto') return undefined;
+async function firstMessageOf(input: Readable): Promise<unknown> {
   const chunks: Buffer[] = [];
   return new Promise((resolve) => {
     const stop = (): void => {
