@@ -27,6 +27,10 @@ export const errorStatus = {
   UNKNOWN_TOOL: 404,
   /** The prompt is not in the upstream's catalog. */
   UNKNOWN_PROMPT: 404,
+  /** A hook refused the message or call (or dropped a request, which would otherwise never be answered). */
+  FORBIDDEN: 403,
+  /** A hook threw while handling the message or call; the hook's name and error are in the message. */
+  HOOK_FAILED: 500,
 } as const;
 
 export type GatewayErrorCode = keyof typeof errorStatus;

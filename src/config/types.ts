@@ -90,6 +90,20 @@ export interface GatewayConfig {
   cors?: Partial<CorsConfig>;
   /** The MCP frontends (`/mcp`, `/sse`); defaults apply to what is left out. */
   mcp?: Partial<McpConfig>;
+  /**
+   * Hook modules to load at start, as absolute paths, in the order their hooks run: the config
+   * file's `"hooks"` (relative to the file), then each `--hook` (relative to the working directory).
+   */
+  hookModules?: string[];
+  /** The built-in audit log of tool calls (`"auditLog"`, `--audit-log`); off when left out. */
+  auditLog?: AuditLogConfig;
+}
+
+export interface AuditLogConfig {
+  /** The JSON-lines file calls are appended to, as an absolute path. */
+  path: string;
+  /** Write each call's arguments too (secret-looking values masked); off by default (`--audit-log-arguments`). */
+  includeArguments: boolean;
 }
 
 export interface McpConfig {
