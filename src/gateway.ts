@@ -8,6 +8,11 @@ import type { Hono } from 'hono';
 import { Bridge } from './bridge/bridge.js';
 import { httpSettings } from './config/http-defaults.js';
 import type { GatewayConfig } from './config/types.js';
+import { auditLog } from './hooks/audit-log.js';
+import { HookRunner } from './hooks/hook-runner.js';
+import { loadHookModules } from './hooks/load-modules.js';
+import { toolPolicy } from './hooks/tool-policy.js';
+import type { Hook } from './hooks/types.js';
 import { createApp } from './http/app.js';
 import { listen, type RunningServer } from './http/server.js';
 import { silentLogger, type Logger } from './log/logger.js';
@@ -20,6 +25,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Tuning of upstream supervision (reconnect backoff, connect timeout). */
   upstream?: Pick<UpstreamOptions, 'backoff' | 'connectTimeoutMs' | 'stableAfterMs'>;
+  /** Hooks on every message and call, run after those of `config.hookModules`, in this order. */
+  hooks?: readonly Hook[];
 }
 
 export interface Gateway {
@@ -28,13 +35,14 @@ export interface Gateway {
   /** Upstreams by server name, in config order. */
   readonly upstreams: ReadonlyMap<string, Upstream>;
   /**
-   * Listens, then starts every upstream (concurrently, in the background). Resolves once
-   * listening; rejects (having started no child) when the address cannot be bound.
+   * Loads the hook modules, listens, then starts every upstream (concurrently, in the
+   * background) and calls the hooks' `onStart`. Resolves once listening; rejects (having started
+   * no child) when a hook module cannot be loaded (`CONFIG_INVALID`) or the address cannot be bound.
    */
   start(): Promise<RunningServer>;
   /** After `start()`: resolves when every upstream has finished its first connection attempt. */
   whenSettled(): Promise<void>;
-  /** Stops listening, then closes every upstream (children and their process groups included). */
+  /** Stops listening, then closes every upstream (children and their process groups included), then calls the hooks' `onClose`. */
   close(): Promise<void>;
   /** Last resort, synchronous: SIGKILLs every child process group (a second Ctrl-C). */
   kill(): void;
@@ -43,6 +51,9 @@ export interface Gateway {
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? silentLogger();
   const children = new ChildProcessRegistry();
+  // The gateway's own hooks first: the audit log, outermost, times and records every call as the caller saw it.
+  const builtIn: Hook[] = [toolPolicy(config.upstreams), ...(config.auditLog ? [auditLog(config.auditLog)] : [])];
+  const hooks = new HookRunner(logger, [...builtIn, ...(options.hooks ?? [])]);
   const upstreams = new Map<string, Upstream>();
   for (const upstreamConfig of config.upstreams) {
     upstreams.set(
@@ -52,11 +63,12 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         logger,
         children,
         clientInfo: { name: 'mcpgate', version: packageVersion },
+        allowTool: (server, tool) => hooks.allowsTool(server, tool),
       }),
     );
   }
   const settings = httpSettings(config);
-  const bridge = new Bridge({ upstreams, settings: settings.mcp, logger, children });
+  const bridge = new Bridge({ upstreams, settings: settings.mcp, logger, children, hooks });
   const app = createApp({
     config,
     settings,
@@ -66,8 +78,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     bridge,
     singleServer: config.mode === 'single' ? config.upstreams[0]?.name : undefined,
     logger,
+    hooks,
   });
 
+  let hooksLoaded: Promise<void> | undefined;
   let listening: Promise<RunningServer> | undefined;
   let closing: Promise<void> | undefined;
 
@@ -77,6 +91,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     upstreams,
     async start() {
       if (closing) throw new Error('the gateway is closed');
+      // Hook modules before anything else: a broken one must stop the start, not half of it.
+      hooksLoaded ??= config.hookModules?.length
+        ? loadHookModules(config.hookModules).then((loaded) => hooks.use([...builtIn, ...loaded, ...(options.hooks ?? [])]))
+        : Promise.resolve();
+      await hooksLoaded;
       // Bind first: a taken port should fail fast, before any child is spawned.
       listening ??= listen(app, config.host, config.port);
       const server = await listening;
@@ -90,6 +109,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         );
       }
       for (const upstream of upstreams.values()) upstream.start();
+      await hooks.start({ url: server.url, servers: [...upstreams.keys()] });
       return server;
     },
     async whenSettled() {
@@ -101,6 +121,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         // Ending the sessions ends their open streams, so the listener can finish closing.
         await Promise.all([server?.close(), bridge.close()]);
         await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
+        await hooks.close();
         logger.info('mcpgate stopped');
       })();
       return closing;

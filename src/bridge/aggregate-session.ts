@@ -128,6 +128,12 @@ export function aggregatedToolInputSchema(upstreams: Iterable<Upstream>, name: s
   return target?.upstream.catalog.tools.find((tool) => tool.name === target.name)?.inputSchema as Record<string, unknown> | undefined;
 }
 
+/** The server, and the server's own name, of the tool an aggregated name stands for. */
+export function aggregatedToolTarget(upstreams: Iterable<Upstream>, name: string): { server: string; tool: string } | undefined {
+  const target = currentIndex(upstreams).toolTargets.get(name);
+  return target && { server: target.upstream.name, tool: target.name };
+}
+
 /** The server a resource URI belongs to on the aggregated endpoint (see {@link AggregateIndex.ownerOf}). */
 export function ownerOfResource(upstreams: Iterable<Upstream>, uri: string): Upstream | undefined {
   return currentIndex(upstreams).ownerOf(uri);

@@ -13,11 +13,15 @@
 import type { Transport } from '@modelcontextprotocol/server';
 import type { McpConfig, UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
+import type { HookRunner } from '../hooks/hook-runner.js';
+import type { Frontend } from '../hooks/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from '../upstream/child-registry.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { AggregateSession } from './aggregate-session.js';
+import { AggregateSession, aggregatedToolTarget } from './aggregate-session.js';
+import { withHooks } from './hooked-transport.js';
 import type { BridgeSession } from './bridge-session.js';
+import type { ExchangeClient } from './modern-exchange.js';
 import { PerRequestEndpoint } from './per-request-endpoint.js';
 import { aggregateTarget, serverTarget } from './per-request-targets.js';
 import { PipedSession } from './piped-session.js';
@@ -41,6 +45,13 @@ export interface BridgeOptions {
   initializeWaitMs?: number;
   /** How long a 2026-07-28 call waits for the client's input between rounds (tests shorten it). */
   parkTimeoutMs?: number;
+  hooks: HookRunner;
+}
+
+/** Where a session's client is: the frontend it came through, and its address when known. */
+export interface SessionOrigin {
+  frontend: Frontend;
+  address?: string;
 }
 
 export class Bridge {
@@ -71,7 +82,8 @@ export class Bridge {
    * Starts a session of `server` on `transport`; `onEnded` runs when it ends from either side.
    * Throws `UPSTREAM_UNAVAILABLE` (503) when a per-session server is at its `maxSessions`.
    */
-  open(server: string, transport: Transport, onEnded: () => void): BridgeSession {
+  open(server: string, clientTransport: Transport, onEnded: () => void, origin: SessionOrigin): BridgeSession {
+    const transport = this.hooked(server, clientTransport, origin);
     if (server === AGGREGATE_SERVER) {
       const session = new AggregateSession({ upstreams: () => this.options.upstreams.values(), transport, logger: this.options.logger });
       endWithTransport(transport, session, onEnded);
@@ -93,17 +105,37 @@ export class Bridge {
         { retryAfterSeconds: 5 },
       );
     }
-    return new PipedSession({ upstream: upstream.config, downstream: transport, logger: this.options.logger, children: this.options.children, onEnded });
+    return new PipedSession({
+      upstream: upstream.config,
+      allowsTool: (tool) => upstream.allowsTool(tool),
+      downstream: transport,
+      logger: this.options.logger,
+      children: this.options.children,
+      onEnded,
+    });
+  }
+
+  /** The client's transport with the hooks on it (see `hooked-transport.ts`). */
+  private hooked(server: string, transport: Transport, origin: SessionOrigin): Transport {
+    return withHooks(transport, {
+      runner: this.options.hooks,
+      server,
+      ...origin,
+      resolveTool:
+        server === AGGREGATE_SERVER ? (name) => aggregatedToolTarget(this.options.upstreams.values(), name) : (name) => ({ server, tool: name }),
+    });
   }
 
   /** The endpoint that serves `server`'s requests that come without a session (2026-07-28, or all with `--stateless`). */
   perRequestEndpoint(server: string, maxBodyBytes: number): PerRequestEndpoint {
     let endpoint = this.perRequest.get(server);
     if (!endpoint) {
-      const target =
+      const served =
         server === AGGREGATE_SERVER
           ? aggregateTarget(() => this.options.upstreams.values(), this.hubs, this.options.logger)
           : serverTarget(this.hubs.get(server)!);
+      // A request has no session of its own; its exchange's transport gets the hooks instead.
+      const target = { ...served, open: (transport: Transport, client: ExchangeClient) => served.open(this.hooked(server, transport, { frontend: 'streamable-http' }), client) };
       endpoint = new PerRequestEndpoint(target, {
         logger: this.options.logger,
         legacy: this.stateless ? 'stateless' : 'reject',

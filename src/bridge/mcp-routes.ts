@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { remoteAddressOf } from '../http/remote-address.js';
 import { AGGREGATE_SERVER, type Bridge } from './bridge.js';
 import { jsonRpcHttpError } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
@@ -30,19 +31,19 @@ export function mcpRoutes(options: McpRoutesOptions): Hono {
 
   const mount = (prefix: string, serverOf: (param: string | undefined) => string | undefined): void => {
     const withServer =
-      (serve: (request: Request, server: string) => Response | Promise<Response>) =>
-      (c: { req: { raw: Request; param: (name: string) => string | undefined } }) => {
+      (serve: (request: Request, server: string, address: string | undefined) => Response | Promise<Response>) =>
+      (c: Context) => {
         const server = serverOf(c.req.param('server'));
         if (server === undefined || !bridge.hasServer(server)) {
           return jsonRpcHttpError(404, JsonRpcErrorCode.ServerError, `no MCP server named "${c.req.param('server')}"`);
         }
-        return serve(c.req.raw, server);
+        return serve(c.req.raw, server, remoteAddressOf(c));
       };
     app.use(`${prefix}/mcp`, ...options.guards);
     app.use(`${prefix}/sse`, ...options.guards);
     app.use(`${prefix}/messages`, ...options.guards);
-    app.all(`${prefix}/mcp`, withServer((request, server) => serveStreamableHttp(request, server, endpointOptions)));
-    app.get(`${prefix}/sse`, withServer((_request, server) => openSseSession(server, endpointOptions)));
+    app.all(`${prefix}/mcp`, withServer((request, server, address) => serveStreamableHttp(request, server, endpointOptions, address)));
+    app.get(`${prefix}/sse`, withServer((_request, server, address) => openSseSession(server, endpointOptions, address)));
     app.post(`${prefix}/messages`, withServer((request, server) => postSseMessage(request, server, endpointOptions)));
   };
 

@@ -42,9 +42,6 @@ import { isNotification, isRequest, isResponse, JsonRpcErrorCode } from './json-
 /** How long a call waits for the client to come back with the input it asked for (the SDK's own round timeout). */
 export const DEFAULT_PARK_TIMEOUT_MS = 600_000;
 
-/** The id the one request of an exchange's session goes by. */
-const EXCHANGE_REQUEST_ID = 'mcpgate-exchange';
-
 /** What an exchange's session needs to be told that a legacy client would have said in `initialize` or `logging/setLevel`. */
 export interface ExchangeClient {
   capabilities: Record<string, unknown>;
@@ -126,6 +123,8 @@ class Exchange implements Transport {
   onclose?: () => void;
   onEnded?: () => void;
   readonly method: string;
+  /** The id the request goes by in its session: the client's own (as hooks see it), from its first round. */
+  private readonly requestId: JSONRPCRequest['id'];
   private readonly session: ExchangeSession;
   private gathering: NodeJS.Timeout | undefined;
   /** The session's answer, once it came. */
@@ -144,6 +143,7 @@ class Exchange implements Transport {
     private readonly logger: Logger,
   ) {
     this.method = request.method;
+    this.requestId = request.id;
     const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
     const logLevel = envelope[LOG_LEVEL_META_KEY];
     this.session = open(this, {
@@ -151,7 +151,7 @@ class Exchange implements Transport {
       logLevel: typeof logLevel === 'string' ? logLevel : undefined,
     });
     // The session starts serving on a later turn, as it would for a message from the network.
-    queueMicrotask(() => this.onmessage?.({ ...request, id: EXCHANGE_REQUEST_ID } as JSONRPCMessage));
+    queueMicrotask(() => this.onmessage?.(request as JSONRPCMessage));
   }
 
   /** Waits, on the HTTP round of `ctx`, for the answer or for the server to need the client's input. */
@@ -223,7 +223,7 @@ class Exchange implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.ended) return;
     if (isResponse(message)) {
-      if (message.id !== EXCHANGE_REQUEST_ID) return;
+      if (message.id !== this.requestId) return;
       this.response = 'error' in message ? { error: message.error } : { result: message.result as Result };
       this.round?.wake();
     } else if (isRequest(message)) {

@@ -9,7 +9,7 @@
  * - a server message that is not a response goes on the stream of the request it belongs to
  *   (progress by its token; anything else on the newest request in flight), so a client without
  *   a standalone GET stream still receives it;
- * - `disabledTools` / `enabledTools`, as everywhere;
+ * - the hooks' tool policy (`disabledTools` / `enabledTools` among it), as everywhere;
  * - when the server goes away (the child exits, the HTTP session is lost), every request in
  *   flight is answered with an error naming the reason and the session ends, so the client's
  *   next request gets 404 and it starts a new session with a new connection.
@@ -24,10 +24,12 @@ import { describeError } from '../errors.js';
 import type { BridgeSession } from './bridge-session.js';
 import { errorResponse, isRequest, isResponse, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
 import { createRelayTransport, initialKind, type RelayTransport } from './relay-transport.js';
-import { filterToolList, refusedToolCall } from './tool-policy.js';
+import { filterToolList, refusedToolCall, type AllowsTool } from './tool-policy.js';
 
 export interface PipedSessionOptions {
   upstream: UpstreamConfig;
+  /** Whether callers may see and call a tool (the hooks' tool policy). */
+  allowsTool: AllowsTool;
   /** The client's end (a streamable HTTP or SSE server transport). */
   downstream: Transport;
   logger: Logger;
@@ -77,7 +79,7 @@ export class PipedSession implements BridgeSession {
     if (this.ended) return;
     if (isRequest(message)) {
       if (message.method === 'tools/call') {
-        const refusal = refusedToolCall(this.options.upstream, message.id, message.params);
+        const refusal = refusedToolCall(this.options.allowsTool, message.id, message.params);
         if (refusal) return this.toClient(refusal);
       }
       const token = (message.params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
@@ -108,7 +110,7 @@ export class PipedSession implements BridgeSession {
         if (typeof version === 'string') this.link.transport.setProtocolVersion?.(version);
       }
       if (request?.method === 'tools/list' && 'result' in message) {
-        return this.toClient({ ...message, result: filterToolList(this.options.upstream, message.result as Record<string, unknown>) } as JSONRPCMessage);
+        return this.toClient({ ...message, result: filterToolList(this.options.allowsTool, message.result as Record<string, unknown>) } as JSONRPCMessage);
       }
       return this.toClient(message);
     }

@@ -61,6 +61,7 @@ export class SharedSession implements BridgeSession {
   private readonly awaitingClient = new Map<string, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
   private serverRequestIds = 0;
   private closed = false;
+  private readonly allowsTool = (tool: string): boolean => this.hub.upstream.allowsTool(tool);
 
   constructor(
     private readonly hub: SharedHubAccess,
@@ -157,12 +158,12 @@ export class SharedSession implements BridgeSession {
       case 'resources/unsubscribe':
         return this.changeSubscription(request);
       case 'tools/call': {
-        const refusal = refusedToolCall(this.hub.upstream.config, id, params);
+        const refusal = refusedToolCall(this.allowsTool, id, params);
         if (refusal) return this.send(refusal, id);
         return this.forwarded.forward(this.hub.upstream, request);
       }
       case 'tools/list':
-        return this.forwarded.forward(this.hub.upstream, request, { shape: (result) => filterToolList(this.hub.upstream.config, result) });
+        return this.forwarded.forward(this.hub.upstream, request, { shape: (result) => filterToolList(this.allowsTool, result) });
       default:
         return this.forwarded.forward(this.hub.upstream, request);
     }

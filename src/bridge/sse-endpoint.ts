@@ -17,11 +17,11 @@ export interface SseEndpointOptions {
 }
 
 /** GET `/sse`: opens a session whose stream is the response. */
-export function openSseSession(server: string, options: SseEndpointOptions): Response {
+export function openSseSession(server: string, options: SseEndpointOptions, address?: string): Response {
   const { bridge } = options;
   const transport = new SseServerTransport(randomUUID());
   try {
-    const session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId));
+    const session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId), { frontend: 'sse', ...(address === undefined ? {} : { address }) });
     bridge.sessions.add({ id: transport.sessionId, server, endpoint: 'sse', transport, session, openStreams: 1 });
   } catch (error) {
     void transport.close();

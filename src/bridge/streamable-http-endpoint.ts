@@ -30,7 +30,7 @@ export interface StreamableHttpEndpointOptions {
 }
 
 /** Serves one request to the streamable HTTP endpoint of `server`. */
-export async function serveStreamableHttp(request: Request, server: string, options: StreamableHttpEndpointOptions): Promise<Response> {
+export async function serveStreamableHttp(request: Request, server: string, options: StreamableHttpEndpointOptions, address?: string): Promise<Response> {
   const { bridge } = options;
   const sessionId = request.headers.get(SESSION_HEADER) ?? undefined;
   const perRequest = bridge.perRequestEndpoint(server, options.maxBodyBytes);
@@ -44,7 +44,7 @@ export async function serveStreamableHttp(request: Request, server: string, opti
       if (!isInitializeRequest(read.body)) {
         return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request first');
       }
-      return openSession(request, read.body, server, bridge);
+      return openSession(request, read.body, server, bridge, address);
     }
     const entry = sessionOf(bridge, sessionId, server);
     if (!entry) return unknownSession(sessionId);
@@ -71,7 +71,7 @@ function sessionOf(bridge: Bridge, sessionId: string, server: string): Streamabl
   return entry && entry.server === server && entry.endpoint === 'streamable-http' ? entry : undefined;
 }
 
-async function openSession(request: Request, body: unknown, server: string, bridge: Bridge): Promise<Response> {
+async function openSession(request: Request, body: unknown, server: string, bridge: Bridge, address: string | undefined): Promise<Response> {
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: randomUUID,
     eventStore: new BoundedEventStore(),
@@ -80,7 +80,10 @@ async function openSession(request: Request, body: unknown, server: string, brid
   });
   let session;
   try {
-    session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId));
+    session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId), {
+      frontend: 'streamable-http',
+      ...(address === undefined ? {} : { address }),
+    });
   } catch (error) {
     return refusedSession(error);
   }

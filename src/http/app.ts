@@ -17,6 +17,7 @@ import { mcpRoutes } from '../bridge/mcp-routes.js';
 import type { HttpSettings } from '../config/http-defaults.js';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
+import type { HookRunner } from '../hooks/hook-runner.js';
 import type { Logger } from '../log/logger.js';
 import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -35,6 +36,7 @@ export interface AppContext {
   /** The server whose MCP endpoints sit at the root in single-server mode. */
   singleServer: string | undefined;
   logger: Logger;
+  hooks: HookRunner;
 }
 
 export function createApp(context: AppContext): Hono {

@@ -11,6 +11,7 @@
 import type { Context } from 'hono';
 import type { Upstream } from '../upstream/upstream.js';
 import { failureFromError, validationFailure, type ValidationIssue } from './errors.js';
+import { requestThroughHooks, restHookContext } from './hooked-request.js';
 import { readJsonBody } from './request-body.js';
 import { missingEntryFailure, respond, type RestCallContext } from './tool-call.js';
 
@@ -23,13 +24,16 @@ export function handleListPrompts(c: Context, upstream: Upstream): Response {
   return c.json({ prompts: upstream.catalog.prompts });
 }
 
-export async function handleReadResource(c: Context, upstream: Upstream): Promise<Response> {
+export async function handleReadResource(c: Context, upstream: Upstream, context: RestCallContext): Promise<Response> {
   const uri = c.req.query('uri');
   if (uri === undefined || uri === '') {
     return respond(c, validationFailure([{ type: 'missing', loc: ['query', 'uri'], msg: 'Field required' }]));
   }
   try {
-    return c.json(await upstream.readResource(uri, { signal: c.req.raw.signal }));
+    const result = await requestThroughHooks(context.hooks, restHookContext(c, upstream), 'resources/read', { uri }, (params) =>
+      upstream.readResource(String(params.uri), { signal: c.req.raw.signal }),
+    );
+    return c.json(result);
   } catch (error) {
     return respond(c, failureFromError(error));
   }
@@ -43,7 +47,10 @@ export async function handleGetPrompt(c: Context, upstream: Upstream, promptName
   const checked = promptArguments(body.value ?? {}, prompt.arguments ?? []);
   if (!checked.ok) return respond(c, validationFailure(checked.issues));
   try {
-    return c.json(await upstream.getPrompt(prompt.name, checked.value, { signal: c.req.raw.signal }));
+    const result = await requestThroughHooks(context.hooks, restHookContext(c, upstream), 'prompts/get', { name: prompt.name, arguments: checked.value }, (params) =>
+      upstream.getPrompt(String(params.name), params.arguments as Record<string, string> | undefined, { signal: c.req.raw.signal }),
+    );
+    return c.json(result);
   } catch (error) {
     return respond(c, failureFromError(error));
   }

@@ -15,6 +15,7 @@ import type { ApiKeyCheck } from '../http/auth.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { HttpSettings } from '../config/http-defaults.js';
 import { docsAsset, docsPageHtml } from '../http/docs-ui.js';
+import type { HookRunner } from '../hooks/hook-runner.js';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { CatalogIndexes } from './catalog-index.js';
@@ -33,12 +34,13 @@ export interface RestRoutesOptions {
   logger: Logger;
   /** Checked on every route that reaches an upstream (tools, resources, prompts); documents stay open. */
   authorize?: ApiKeyCheck;
+  hooks: HookRunner;
 }
 
 export function restRoutes(options: RestRoutesOptions): Hono {
   const { settings } = options;
   const documents = new OpenApiDocuments(options.config, settings);
-  const context: RestCallContext = { indexes: new CatalogIndexes(options.logger), maxBodyBytes: settings.rest.maxBodyBytes };
+  const context: RestCallContext = { indexes: new CatalogIndexes(options.logger), maxBodyBytes: settings.rest.maxBodyBytes, hooks: options.hooks };
   const docsUrl = `${settings.rest.rootPath}${settings.rest.pathPrefix}`;
   const app = new Hono();
 
@@ -114,7 +116,7 @@ function serverRoutes(
 
   if (settings.rest.resourcesAndPrompts) {
     app.get(`${base}/resources`, guarded(handleListResources));
-    app.get(`${base}/resources/read`, guarded(handleReadResource));
+    app.get(`${base}/resources/read`, guarded((c, upstream) => handleReadResource(c, upstream, context)));
     app.get(`${base}/prompts`, guarded(handleListPrompts));
     app.post(`${base}/prompts/:prompt`, guarded((c, upstream) => handleGetPrompt(c, upstream, c.req.param('prompt') ?? '', context)));
   }

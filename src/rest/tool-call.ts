@@ -10,17 +10,21 @@
  */
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
 import { runsOnlyAsTask } from '../openapi/document.js';
+import type { HookRunner } from '../hooks/hook-runner.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { CatalogIndexes } from './catalog-index.js';
 import { failureFromError, failureFromToolError, validationFailure, type RestFailure } from './errors.js';
+import { restHookContext, toolCallThroughHooks } from './hooked-request.js';
 import { readJsonBody } from './request-body.js';
 import { restBodyOf } from './tool-result.js';
 
 export interface RestCallContext {
   indexes: CatalogIndexes;
   maxBodyBytes: number;
+  hooks: HookRunner;
 }
 
 /** How often a quiet event stream gets a comment, so proxies do not cut it. */
@@ -63,9 +67,10 @@ export async function handleToolCall(c: Context, upstream: Upstream, toolName: s
   if (!checked.ok) return respond(c, validationFailure(checked.issues));
 
   const raw = wantsRawResult(c);
-  if (wantsEventStream(c)) return streamToolCall(c, upstream, tool.name, checked.value, raw);
+  const call: HookedCall = { hooks: context.hooks, context: restHookContext(c, upstream), tool: tool.name, arguments: checked.value };
+  if (wantsEventStream(c)) return streamToolCall(c, upstream, call, raw);
   try {
-    const result = await upstream.callTool(tool.name, checked.value, { signal: c.req.raw.signal });
+    const result = await callThroughHooks(call, (name, args) => upstream.callTool(name, args, { signal: c.req.raw.signal }));
     if (raw) return c.json(result);
     if (result.isError) return respond(c, failureFromToolError(result));
     return c.json(restBodyOf(result) as object);
@@ -79,7 +84,7 @@ export async function handleToolCall(c: Context, upstream: Upstream, toolName: s
  * while the tool runs, then one `result` (the same body a plain call returns) or one `error`
  * (`{status, detail}`: the status a plain call would have answered with, and its body).
  */
-function streamToolCall(c: Context, upstream: Upstream, toolName: string, args: Record<string, unknown>, raw: boolean): Response {
+function streamToolCall(c: Context, upstream: Upstream, call: HookedCall, raw: boolean): Response {
   return streamSSE(c, async (stream) => {
     const cancelled = new AbortController();
     stream.onAbort(() => cancelled.abort(new Error('the client closed the event stream')));
@@ -91,10 +96,12 @@ function streamToolCall(c: Context, upstream: Upstream, toolName: string, args: 
     const stopLogs = upstream.onLogMessage((message) => void send('log', message));
     const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => undefined), KEEP_ALIVE_MS);
     try {
-      const result = await upstream.callTool(toolName, args, {
-        signal: AbortSignal.any([c.req.raw.signal, cancelled.signal]),
-        onprogress: (progress) => void send('progress', progress),
-      });
+      const result = await callThroughHooks(call, (name, args) =>
+        upstream.callTool(name, args, {
+          signal: AbortSignal.any([c.req.raw.signal, cancelled.signal]),
+          onprogress: (progress) => void send('progress', progress),
+        }),
+      );
       if (raw) await send('result', result);
       else if (result.isError) await sendFailure(send, failureFromToolError(result));
       else await send('result', restBodyOf(result));
@@ -105,6 +112,18 @@ function streamToolCall(c: Context, upstream: Upstream, toolName: string, args: 
       stopLogs();
     }
   });
+}
+
+/** A REST tool call as the hooks see it. */
+interface HookedCall {
+  hooks: HookRunner;
+  context: ReturnType<typeof restHookContext>;
+  tool: string;
+  arguments: Record<string, unknown>;
+}
+
+function callThroughHooks(call: HookedCall, perform: (tool: string, args: Record<string, unknown>) => Promise<CallToolResult>): Promise<CallToolResult> {
+  return toolCallThroughHooks(call.hooks, call.context, call.tool, call.arguments, perform as never) as Promise<CallToolResult>;
 }
 
 function sendFailure(send: (event: string, data: unknown) => Promise<void>, failure: RestFailure): Promise<void> {

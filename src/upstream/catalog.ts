@@ -1,11 +1,10 @@
 /**
  * What an upstream offers: tools, resources, resource templates and prompts, as last listed,
- * with the server's `disabledTools` / `enabledTools` applied.
+ * without the tools the hooks do not allow (`disabledTools` / `enabledTools` among them).
  *
  * @module
  */
 import type { Client, Prompt, Resource, Tool } from '@modelcontextprotocol/client';
-import type { UpstreamConfig } from '../config/types.js';
 
 export type ResourceTemplate = Awaited<ReturnType<Client['listResourceTemplates']>>['resourceTemplates'][number];
 
@@ -18,21 +17,11 @@ export interface Catalog {
 
 export const emptyCatalog = (): Catalog => ({ tools: [], resources: [], resourceTemplates: [], prompts: [] });
 
-/** Whether the server's configuration lets this tool through (allow-list first, then deny-list). */
-export function isToolAllowed(config: Pick<UpstreamConfig, 'enabledTools' | 'disabledTools'>, toolName: string): boolean {
-  if (config.enabledTools !== undefined && !config.enabledTools.includes(toolName)) return false;
-  return !config.disabledTools.includes(toolName);
-}
-
-export function filterTools(config: Pick<UpstreamConfig, 'enabledTools' | 'disabledTools'>, tools: Tool[]): Tool[] {
-  return tools.filter((tool) => isToolAllowed(config, tool.name));
-}
-
 /**
  * Lists everything the server advertises, following pagination (the SDK's no-cursor list calls
  * walk every page). Only what the server's capabilities announce is asked for.
  */
-export async function listCatalog(client: Client, config: UpstreamConfig, timeoutMs: number): Promise<Catalog> {
+export async function listCatalog(client: Client, allowsTool: (tool: string) => boolean, timeoutMs: number): Promise<Catalog> {
   const capabilities = client.getServerCapabilities() ?? {};
   const options = { timeout: timeoutMs };
   const [tools, resources, resourceTemplates, prompts] = await Promise.all([
@@ -41,7 +30,7 @@ export async function listCatalog(client: Client, config: UpstreamConfig, timeou
     capabilities.resources ? listTemplates(client, timeoutMs) : [],
     capabilities.prompts ? client.listPrompts(undefined, options).then((r) => r.prompts) : [],
   ]);
-  return { tools: filterTools(config, tools), resources, resourceTemplates, prompts };
+  return { tools: tools.filter((tool) => allowsTool(tool.name)), resources, resourceTemplates, prompts };
 }
 
 /** Resource templates are optional even for servers with resources; "method not found" means none. */

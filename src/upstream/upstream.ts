@@ -24,7 +24,8 @@ import {
 import type { UpstreamConfig } from '../config/types.js';
 import { GatewayError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { emptyCatalog, filterTools, isToolAllowed, listCatalog, listTemplates, type Catalog } from './catalog.js';
+import { toolPolicy } from '../hooks/tool-policy.js';
+import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalog.js';
 import type { ChildProcessRegistry } from './child-registry.js';
 import { connectUpstream, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
@@ -68,6 +69,11 @@ export interface UpstreamOptions {
   stableAfterMs?: number;
   /** Registers stdio children so the gateway can kill them all on a forced stop. */
   children?: ChildProcessRegistry;
+  /**
+   * Whether callers may see and call a tool (the hooks' `allowTool`); when left out, the
+   * server's own `disabledTools` / `enabledTools`.
+   */
+  allowTool?: (server: string, tool: string) => boolean;
 }
 
 /** A log message from the server (the params of `notifications/message`). */
@@ -165,6 +171,7 @@ export class Upstream {
   private supervision: Promise<void> | undefined;
   private readonly lifetime = new AbortController();
   private readonly logger: Logger;
+  private readonly toolFilter: (server: string, tool: string) => boolean;
   private readonly stateListeners = new Set<(status: UpstreamStatus) => void>();
   private readonly catalogListeners = new Set<(catalog: Catalog) => void>();
   private readonly logListeners = new Set<(message: UpstreamLogMessage) => void>();
@@ -180,6 +187,8 @@ export class Upstream {
     this.name = config.name;
     this.config = config;
     this.logger = options.logger.child({ server: config.name });
+    const ownPolicy = toolPolicy([config]);
+    this.toolFilter = options.allowTool ?? ((server, tool) => ownPolicy.allowTool!(server, tool));
   }
 
   private get connectTimeoutMs(): number {
@@ -200,7 +209,12 @@ export class Upstream {
     return this.state;
   }
 
-  /** The catalog as last listed, filtered by `disabledTools` / `enabledTools`. */
+  /** Whether callers may see and call `tool` (see `UpstreamOptions.allowTool`). */
+  allowsTool(tool: string): boolean {
+    return this.toolFilter(this.name, tool);
+  }
+
+  /** The catalog as last listed, without the tools `allowsTool` refuses. */
   get catalog(): Catalog {
     return this.catalogValue;
   }
@@ -308,7 +322,7 @@ export class Upstream {
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
-    if (!isToolAllowed(this.config, name)) {
+    if (!this.allowsTool(name)) {
       throw new GatewayError('UNKNOWN_TOOL', `tool "${name}" is disabled on server "${this.name}"`);
     }
     const params = { name, arguments: args ?? {} };
@@ -483,7 +497,7 @@ export class Upstream {
 
   private async refreshCatalog(client: Client): Promise<void> {
     try {
-      this.catalogValue = await listCatalog(client, this.config, this.config.timeoutMs);
+      this.catalogValue = await listCatalog(client, (tool) => this.allowsTool(tool), this.config.timeoutMs);
       this.emitCatalog();
       this.setState('ready');
     } catch (error) {
@@ -502,7 +516,7 @@ export class Upstream {
       tools: {
         onChanged: (error: Error | null, tools: Catalog['tools'] | null) => {
           if (error) return logFailure('tools', error);
-          if (tools) this.updateCatalog({ tools: filterTools(this.config, tools) });
+          if (tools) this.updateCatalog({ tools: tools.filter((tool) => this.allowsTool(tool.name)) });
         },
       },
       prompts: {

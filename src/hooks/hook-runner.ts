@@ -1,0 +1,284 @@
+/**
+ * The one runner every frontend calls: it composes the hooks' middleware once, in the order the
+ * hooks are given, and runs messages and tool calls through the chains.
+ *
+ * Isolation: each hook's handler is guarded. A `GatewayError` a hook throws is its answer (a
+ * refusal); anything else is a failure of that hook, logged with its name and turned into a
+ * `HOOK_FAILED` error for the one message or call it was handling. Nothing else is affected.
+ *
+ * The terminal handler of a chain must know where the message in hand goes, while the chain
+ * itself is built once; so each run passes a context of its own carrying its delivery under a
+ * symbol (object spread keeps it, so a hook may hand on `{ ...context, extra }`).
+ *
+ * @module
+ */
+import { describeError, GatewayError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type {
+  Hook,
+  HookContext,
+  JsonRpcMessage,
+  MessageAnswer,
+  MessageHandler,
+  StartInfo,
+  ToolCall,
+  ToolCallHandler,
+  ToolResult,
+  ToolResultHandler,
+} from './types.js';
+
+/** Which way a message goes: from the client, or to it. */
+export type Direction = 'client' | 'server';
+
+/** What became of a message run through a chain. */
+export type MessageOutcome =
+  /** Passed on (possibly changed) to the delivery given to `runMessage`. */
+  | { kind: 'delivered' }
+  /** A hook answered the request itself. */
+  | { kind: 'answered'; answer: MessageAnswer }
+  /** A hook returned without passing the message on. */
+  | { kind: 'dropped'; hook: string }
+  /** A hook refused it (its `GatewayError`) or failed (`HOOK_FAILED`). */
+  | { kind: 'refused'; error: GatewayError };
+
+const RUN = Symbol('mcpgate.hookRun');
+
+interface MessageRun {
+  deliver: (message: JsonRpcMessage) => void;
+  delivered: boolean;
+  /** The index of the deepest hook the message reached: the one that dropped it, if it was dropped. */
+  reached: number;
+}
+
+interface ToolRun {
+  perform: (call: ToolCall) => Promise<ToolResult>;
+  /** The call as it finally went to the server (hooks may have changed its arguments). */
+  performed?: ToolCall;
+}
+
+type RunContext<T> = HookContext & { [RUN]?: T };
+
+/** A hook's failure, carried up through the hooks before it so that it is reported once, by name. */
+class HookFailure extends Error {
+  constructor(
+    readonly hook: string,
+    override readonly cause: unknown,
+  ) {
+    super(`hook "${hook}" failed: ${describeError(cause)}`);
+  }
+}
+
+export class HookRunner {
+  private hooks: Hook[] = [];
+  private names: string[] = [];
+  private clientChain: MessageHandler | undefined;
+  private serverChain: MessageHandler | undefined;
+  private toolCallChain: ToolCallHandler | undefined;
+  private toolResultChain: ToolResultHandler | undefined;
+  private toolFilters: Array<NonNullable<Hook['allowTool']>> = [];
+
+  constructor(
+    private readonly logger: Logger,
+    hooks: readonly Hook[] = [],
+  ) {
+    this.use(hooks);
+  }
+
+  /** Replaces the hooks (composing every chain anew); sessions already open use the new chains from their next message. */
+  use(hooks: readonly Hook[]): void {
+    this.hooks = [...hooks];
+    this.names = hooks.map((hook, index) => hook.name ?? `hook #${index + 1}`);
+    this.clientChain = this.composeMessages('onClientMessage');
+    this.serverChain = this.composeMessages('onServerMessage');
+    this.toolCallChain = this.composeToolCalls();
+    this.toolResultChain = this.composeToolResults();
+    this.toolFilters = hooks.flatMap((hook) => (hook.allowTool ? [hook.allowTool.bind(hook)] : []));
+  }
+
+  get hasMessageHooks(): boolean {
+    return this.clientChain !== undefined || this.serverChain !== undefined;
+  }
+
+  hasMessageHooksFor(direction: Direction): boolean {
+    return (direction === 'client' ? this.clientChain : this.serverChain) !== undefined;
+  }
+
+  get hasToolHooks(): boolean {
+    return this.toolCallChain !== undefined || this.toolResultChain !== undefined;
+  }
+
+  /** Whether every hook lets callers see and call `tool` of `server`. A hook that throws here denies. */
+  allowsTool(server: string, tool: string): boolean {
+    for (let i = 0; i < this.toolFilters.length; i += 1) {
+      try {
+        if (!this.toolFilters[i]!(server, tool)) return false;
+      } catch (error) {
+        this.logger.error({ err: error, server, tool }, 'a hook failed deciding whether a tool is allowed; the tool is hidden');
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Runs `message` through the chain of `direction`; `deliver` receives it if every hook passes it on. */
+  async runMessage(direction: Direction, message: JsonRpcMessage, context: HookContext, deliver: (message: JsonRpcMessage) => void): Promise<MessageOutcome> {
+    const chain = direction === 'client' ? this.clientChain : this.serverChain;
+    if (!chain) {
+      deliver(message);
+      return { kind: 'delivered' };
+    }
+    const run: MessageRun = { deliver, delivered: false, reached: -1 };
+    try {
+      const answer = await chain(message, { ...context, [RUN]: run } as RunContext<MessageRun>);
+      if (run.delivered) return { kind: 'delivered' };
+      if (isAnswer(answer)) return { kind: 'answered', answer };
+      return { kind: 'dropped', hook: this.names[run.reached] ?? 'a hook' };
+    } catch (error) {
+      if (run.delivered) {
+        // Already on its way: the other side answers it, so the failure is only reported.
+        this.reportFailure(error, { direction, method: methodOf(message) });
+        return { kind: 'delivered' };
+      }
+      return { kind: 'refused', error: this.asRefusal(error, `while handling ${describeMessage(message)}`, { direction, method: methodOf(message) }) };
+    }
+  }
+
+  /**
+   * Runs a tool call through `onToolCall` (the last `next` calls `perform`), then its result
+   * through `onToolResult`. Rejects with the call's own error, a hook's refusal, or `HOOK_FAILED`.
+   */
+  async callTool(call: ToolCall, context: HookContext, perform: (call: ToolCall) => Promise<ToolResult>): Promise<ToolResult> {
+    if (!this.toolCallChain && !this.toolResultChain) return perform(call);
+    const run: ToolRun = { perform };
+    const runContext = { ...context, [RUN]: run } as RunContext<ToolRun>;
+    const where = { server: call.server, tool: call.tool };
+    let result: ToolResult;
+    try {
+      result = this.toolCallChain ? await this.toolCallChain(call, runContext) : await perform(call);
+    } catch (error) {
+      throw this.asRefusal(error, `during the call of tool "${call.tool}"`, where);
+    }
+    if (!this.toolResultChain) return result;
+    try {
+      return await this.toolResultChain(result, run.performed ?? call, context);
+    } catch (error) {
+      throw this.asRefusal(error, `on the result of tool "${call.tool}"`, where);
+    }
+  }
+
+  /** `onStart` of every hook, in order; a failing one is logged and the others still run. */
+  async start(info: StartInfo): Promise<void> {
+    for (const [index, hook] of this.hooks.entries()) {
+      await Promise.resolve()
+        .then(() => hook.onStart?.(info))
+        .catch((error: unknown) => this.logger.error({ err: error, hook: this.names[index] }, `hook "${this.names[index]}" failed in onStart`));
+    }
+  }
+
+  /** `onClose` of every hook, in reverse order (the last started is the first to stop). */
+  async close(): Promise<void> {
+    for (const [index, hook] of [...this.hooks.entries()].reverse()) {
+      await Promise.resolve()
+        .then(() => hook.onClose?.())
+        .catch((error: unknown) => this.logger.error({ err: error, hook: this.names[index] }, `hook "${this.names[index]}" failed in onClose`));
+    }
+  }
+
+  private composeMessages(member: 'onClientMessage' | 'onServerMessage'): MessageHandler | undefined {
+    let next: MessageHandler = (message, context) => {
+      const run = (context as RunContext<MessageRun>)[RUN];
+      if (!run) throw new Error('a hook passed on a context of its own; pass on the one it was given (spread it to add fields)');
+      run.delivered = true;
+      run.deliver(message);
+    };
+    let any = false;
+    for (let index = this.hooks.length - 1; index >= 0; index -= 1) {
+      const middleware = this.hooks[index]![member];
+      if (!middleware) continue;
+      any = true;
+      next = this.guardMessage(index, middleware.call(this.hooks[index], next));
+    }
+    return any ? next : undefined;
+  }
+
+  private guardMessage(index: number, handler: MessageHandler): MessageHandler {
+    const name = this.names[index]!;
+    return async (message, context) => {
+      const run = (context as RunContext<MessageRun>)[RUN];
+      if (run) run.reached = index;
+      try {
+        return await handler(message, context);
+      } catch (error) {
+        throw error instanceof HookFailure || error instanceof GatewayError ? error : new HookFailure(name, error);
+      }
+    };
+  }
+
+  private composeToolCalls(): ToolCallHandler | undefined {
+    let next: ToolCallHandler = (call, context) => {
+      const run = (context as RunContext<ToolRun>)[RUN];
+      if (!run) throw new Error('a hook passed on a context of its own; pass on the one it was given (spread it to add fields)');
+      run.performed = call;
+      return run.perform(call);
+    };
+    let any = false;
+    for (let index = this.hooks.length - 1; index >= 0; index -= 1) {
+      const middleware = this.hooks[index]!.onToolCall;
+      if (!middleware) continue;
+      any = true;
+      next = guard(this.names[index]!, middleware.call(this.hooks[index], next));
+    }
+    return any ? next : undefined;
+  }
+
+  private composeToolResults(): ToolResultHandler | undefined {
+    let next: ToolResultHandler = (result) => result;
+    let any = false;
+    for (let index = this.hooks.length - 1; index >= 0; index -= 1) {
+      const middleware = this.hooks[index]!.onToolResult;
+      if (!middleware) continue;
+      any = true;
+      next = guard(this.names[index]!, middleware.call(this.hooks[index], next));
+    }
+    return any ? next : undefined;
+  }
+
+  /** A refusal as it stands, or a hook's failure logged and turned into `HOOK_FAILED`. */
+  private asRefusal(error: unknown, while_: string, facts: Record<string, unknown>): GatewayError {
+    if (error instanceof GatewayError) return error;
+    const failure = error instanceof HookFailure ? error : new HookFailure('a hook', error);
+    this.reportFailure(failure, facts);
+    return new GatewayError('HOOK_FAILED', `hook "${failure.hook}" failed ${while_}: ${describeError(failure.cause)}`, { cause: failure.cause });
+  }
+
+  private reportFailure(error: unknown, facts: Record<string, unknown>): void {
+    const hook = error instanceof HookFailure ? error.hook : 'a hook';
+    const cause = error instanceof HookFailure ? error.cause : error;
+    this.logger.error({ err: cause, hook, ...facts }, `hook "${hook}" failed`);
+  }
+}
+
+/** Wraps one hook's handler so that what it throws names it (a refusal or an inner failure passes through as it is). */
+function guard<F extends (...args: never[]) => unknown>(name: string, handler: F): F {
+  return (async (...args: Parameters<F>) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      throw error instanceof HookFailure || error instanceof GatewayError ? error : new HookFailure(name, error);
+    }
+  }) as unknown as F;
+}
+
+function isAnswer(value: unknown): value is MessageAnswer {
+  if (typeof value !== 'object' || value === null) return false;
+  return ('result' in value && typeof (value as { result: unknown }).result === 'object') || ('error' in value && typeof (value as { error: unknown }).error === 'object');
+}
+
+function methodOf(message: JsonRpcMessage): string | undefined {
+  return 'method' in message ? message.method : undefined;
+}
+
+function describeMessage(message: JsonRpcMessage): string {
+  if ('method' in message) return message.method;
+  return `the response to request ${JSON.stringify(message.id)}`;
+}
