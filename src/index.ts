@@ -1,5 +1,6 @@
 /**
- * mcpgate as a library: start the same gateway the CLI starts, from a typed config.
+ * mcpgate as a library: start the same gateway the CLI starts, from a typed config, with hooks
+ * on every message and tool call.
  *
  * @module
  */
@@ -11,7 +12,34 @@ export type {
   HttpUpstreamConfig,
   UpstreamTransportKind,
   LogLevel,
+  AuditLogConfig,
 } from './config/types.js';
+export type {
+  Hook,
+  HookContext,
+  Caller,
+  Frontend,
+  StartInfo,
+  MessageHandler,
+  MessageMiddleware,
+  MessageAnswer,
+  ToolCall,
+  ToolResult,
+  ToolCallHandler,
+  ToolCallMiddleware,
+  ToolResultHandler,
+  ToolResultMiddleware,
+  JsonRpcMessage,
+  JsonRpcRequest,
+  JsonRpcNotification,
+  JsonRpcResultResponse,
+  JsonRpcErrorResponse,
+  JsonRpcErrorObject,
+  JsonRpcId,
+} from './hooks/types.js';
+export { auditLog, maskSecrets, type AuditLogOptions } from './hooks/audit-log.js';
+export { toolPolicy } from './hooks/tool-policy.js';
+export { loadHookModules } from './hooks/load-modules.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export { Upstream, type UpstreamState, type UpstreamStatus, type CallOptions } from './upstream/upstream.js';
 export type { Catalog } from './upstream/catalog.js';
