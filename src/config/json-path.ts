@@ -50,8 +50,12 @@ export function valueAtPath(root: unknown, path: readonly PropertyKey[]): unknow
   return current;
 }
 
+/** `fileLabel: path`, the place a config problem is at. */
+export function locationOf(fileLabel: string, path: readonly JsonPathSegment[]): string {
+  return `${fileLabel}: ${path.length === 0 ? 'top level' : formatJsonPath(path)}`;
+}
+
 /** `fileLabel: path: message`, the one shape of every config problem. */
 export function problemAt(fileLabel: string, path: readonly JsonPathSegment[], message: string): string {
-  const where = path.length === 0 ? 'top level' : formatJsonPath(path);
-  return `${fileLabel}: ${where}: ${message}`;
+  return `${locationOf(fileLabel, path)}: ${message}`;
 }

@@ -51,11 +51,14 @@ export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
 /** Fields that belong to a later release: recognised so they fail loudly instead of being ignored. */
 export const UNSUPPORTED_SERVER_FIELDS: ReadonlySet<string> = new Set(['oauth', 'client_header_forwarding']);
 
-/** Top-level keys: `mcpServers` is the content, `$schema` is editor metadata. */
-export const KNOWN_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['mcpServers', '$schema']);
+/**
+ * Top-level keys: `mcpServers` is the content, `hooks` and `auditLog` the gateway's own settings
+ * (`gateway-fields.ts`), `$schema` is editor metadata.
+ */
+export const KNOWN_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['mcpServers', 'hooks', 'auditLog', '$schema']);
 
-/** Top-level keys that belong to a later release. */
-export const UNSUPPORTED_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['hooks']);
+/** Top-level keys that belong to a later release (none at the moment). */
+export const UNSUPPORTED_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set<string>();
 
 /** True when `text` parses as an absolute http: or https: URL. */
 export function isHttpUrl(text: string): boolean {

@@ -24,7 +24,7 @@ describe('parseConfigFile: top level', () => {
     ['{"mcpServers": []}', 'config.json: mcpServers: expected object, got array'],
     ['{"mcpServers": null}', 'config.json: mcpServers: expected object, got null'],
     ['{"mcpServers": {}}', 'config.json: mcpServers: has no servers: add at least one entry'],
-    ['{"mcpServers": {"a": {"command": "x"}}, "hooks": {}}', 'config.json: hooks: not yet supported by this version of mcpgate'],
+    ['{"mcpServers": {"a": {"command": "x"}}, "hooks": {}}', 'config.json: hooks: expected array, got object'],
   ])('%s', (text, problem) => {
     expect(problemsFor(text)).toEqual([problem]);
   });
@@ -178,10 +178,58 @@ describe('parseConfigFile: later-release fields', () => {
   });
 });
 
+describe('parseConfigFile: "hooks" and "auditLog"', () => {
+  /** The problems reported for a valid one-server file with these top-level fields added. */
+  function topLevelProblems(fields: Record<string, unknown>): string[] {
+    return problemsFor(JSON.stringify({ mcpServers: { a: { command: 'x' } }, ...fields }));
+  }
+
+  it.each<[fields: Record<string, unknown>, ...problems: string[]]>([
+    [{ hooks: './hook.mjs' }, 'config.json: hooks: expected array, got string'],
+    [{ hooks: null }, 'config.json: hooks: expected array, got null'],
+    [{ hooks: ['./a.mjs', 1, true] }, 'config.json: hooks[1]: expected string, got number', 'config.json: hooks[2]: expected string, got boolean'],
+    [{ hooks: [{ path: './a.mjs' }] }, 'config.json: hooks[0]: expected string, got object'],
+    [{ hooks: ['./a.mjs', ''] }, 'config.json: hooks[1]: must not be empty'],
+    [{ auditLog: './audit.jsonl' }, 'config.json: auditLog: expected object, got string'],
+    [{ auditLog: [] }, 'config.json: auditLog: expected object, got array'],
+    [{ auditLog: null }, 'config.json: auditLog: expected object, got null'],
+    [{ auditLog: {} }, 'config.json: auditLog.path: required string is missing'],
+    [{ auditLog: { includeArguments: true } }, 'config.json: auditLog.path: required string is missing'],
+    [{ auditLog: { path: 5 } }, 'config.json: auditLog.path: expected string, got number'],
+    [{ auditLog: { path: '' } }, 'config.json: auditLog.path: must not be empty'],
+    [{ auditLog: { path: 'a.jsonl', includeArguments: 'yes' } }, 'config.json: auditLog.includeArguments: expected boolean, got string'],
+    [
+      { auditLog: { path: 'a.jsonl', file: 'b.jsonl', mask: false } },
+      'config.json: auditLog.file: unknown field (known: path, includeArguments)',
+      'config.json: auditLog.mask: unknown field (known: path, includeArguments)',
+    ],
+  ])('%j', (fields, ...problems) => {
+    expect(topLevelProblems(fields)).toEqual(problems);
+  });
+
+  it('keeps an expanded ${VAR} a string, so "includeArguments" reports its type', () => {
+    const text = '{"mcpServers": {"a": {"command": "x"}}, "auditLog": {"path": "a.jsonl", "includeArguments": "${ARGS}"}}';
+    expect(problemsFor(text, { ARGS: 'true' })).toEqual(['config.json: auditLog.includeArguments: expected boolean, got string']);
+  });
+
+  it('reports them together with the problems of the servers', () => {
+    expect(problemsFor('{"hooks": [1], "auditLog": {"path": 2}, "mcpServers": {"a": {}}}')).toEqual([
+      'config.json: hooks[0]: expected string, got number',
+      'config.json: auditLog.path: expected string, got number',
+      'config.json: mcpServers.a: must have either "command" (stdio) or "url" (sse, streamable-http)',
+    ]);
+    // A missing or empty "mcpServers" does not hide them either.
+    expect(problemsFor('{"hooks": "x"}')).toEqual([
+      'config.json: hooks: expected array, got string',
+      'config.json: mcpServers: missing: the file must have an "mcpServers" object',
+    ]);
+  });
+});
+
 describe('parseConfigFile: several problems', () => {
   it('reports all of them, one per line, in one error', () => {
     const text = `{
-      "hooks": [],
+      "hooks": ["./a.mjs", 7],
       "mcpServers": {
         "time": { "command": "uvx", "args": ["x", 5], "timeout": 0 },
         "mcp": { "url": "http://h/mcp" },
@@ -194,7 +242,7 @@ describe('parseConfigFile: several problems', () => {
     const problems = problemsOf(error);
     expect(problems).toEqual([
       'config.json: mcpServers.api.headers.Authorization: environment variable API_TOKEN is not set (write ${API_TOKEN:-value} to give a default)',
-      'config.json: hooks: not yet supported by this version of mcpgate',
+      'config.json: hooks[1]: expected string, got number',
       'config.json: mcpServers.time.args[1]: expected string, got number',
       'config.json: mcpServers.time.timeout: must be a positive number, got 0',
       'config.json: mcpServers.mcp: server name "mcp" is reserved for a gateway route; choose another name',

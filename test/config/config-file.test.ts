@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigFile, readConfigFile } from '../../src/config/config-file.js';
-import { configError } from './helpers.js';
+import { configError, problemsOf } from './helpers.js';
 
 const options = { env: {}, passEnvironment: false };
 
@@ -252,6 +252,60 @@ describe('parseConfigFile: sharing and maxSessions', () => {
   });
 });
 
+describe('parseConfigFile: "hooks" and "auditLog"', () => {
+  const servers = { a: { command: 'x' } };
+
+  it('resolves relative paths against baseDir, keeps absolute ones, and keeps the order of "hooks"', () => {
+    const text = JSON.stringify({
+      hooks: ['./hooks/first.mjs', '/opt/hooks/second.mjs', 'third.js', '../shared/fourth.mjs'],
+      auditLog: { path: 'logs/audit.jsonl', includeArguments: true },
+      mcpServers: servers,
+    });
+    const result = parseConfigFile(text, 'config.json', { ...options, baseDir: '/etc/mcpgate' });
+    expect(result.warnings).toEqual([]);
+    expect(result.hookModules).toEqual([
+      '/etc/mcpgate/hooks/first.mjs',
+      '/opt/hooks/second.mjs',
+      '/etc/mcpgate/third.js',
+      '/etc/shared/fourth.mjs',
+    ]);
+    expect(result.auditLog).toEqual({ path: '/etc/mcpgate/logs/audit.jsonl', includeArguments: true });
+  });
+
+  it('resolves against the directory of the file label when no baseDir is given', () => {
+    const text = JSON.stringify({ hooks: ['h.mjs'], auditLog: { path: 'audit.jsonl' }, mcpServers: servers });
+    const result = parseConfigFile(text, 'conf/servers.json', options);
+    expect(result.hookModules).toEqual([resolve('conf', 'h.mjs')]);
+    expect(result.auditLog).toEqual({ path: resolve('conf', 'audit.jsonl'), includeArguments: false });
+  });
+
+  it('defaults "includeArguments" to false', () => {
+    const text = JSON.stringify({ auditLog: { path: '/var/log/audit.jsonl' }, mcpServers: servers });
+    expect(parseConfigFile(text, 'config.json', options).auditLog).toEqual({ path: '/var/log/audit.jsonl', includeArguments: false });
+  });
+
+  it('expands ${VAR} in the paths', () => {
+    const text = '{"hooks": ["${HOOKS}/a.mjs"], "auditLog": {"path": "${LOGS:-/var/log}/audit.jsonl"}, "mcpServers": {"a": {"command": "x"}}}';
+    const result = parseConfigFile(text, 'config.json', { ...options, env: { HOOKS: '/srv/hooks' }, baseDir: '/etc' });
+    expect(result.hookModules).toEqual(['/srv/hooks/a.mjs']);
+    expect(result.auditLog?.path).toBe('/var/log/audit.jsonl');
+  });
+
+  it('leaves both out when the file has none, or an empty "hooks"', () => {
+    const none = parseConfigFile(JSON.stringify({ mcpServers: servers }), 'config.json', options);
+    expect(none).not.toHaveProperty('hookModules');
+    expect(none).not.toHaveProperty('auditLog');
+    const empty = parseConfigFile(JSON.stringify({ hooks: [], mcpServers: servers }), 'config.json', options);
+    expect(empty).not.toHaveProperty('hookModules');
+    expect(empty.warnings).toEqual([]);
+  });
+
+  it('does not look the paths up on disk (readConfigFile does)', () => {
+    const text = JSON.stringify({ hooks: ['/no/such/hook.mjs'], auditLog: { path: '/no/such/dir/a.jsonl' }, mcpServers: servers });
+    expect(parseConfigFile(text, 'config.json', options).hookModules).toEqual(['/no/such/hook.mjs']);
+  });
+});
+
 describe('readConfigFile', () => {
   let dir = '';
   beforeAll(async () => {
@@ -277,6 +331,74 @@ describe('readConfigFile', () => {
     expect(configError(() => { throw error; }).message).toMatch(
       new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read file: ENOENT`),
     );
+  });
+
+  it('resolves "hooks" and "auditLog" against the config file\'s directory, not the working directory', async () => {
+    const confDir = join(dir, 'resolve', 'conf');
+    await mkdir(join(confDir, 'hooks'), { recursive: true });
+    await mkdir(join(dir, 'resolve', 'logs'), { recursive: true });
+    await writeFile(join(confDir, 'hooks', 'a.mjs'), 'export default {};\n');
+    await writeFile(join(dir, 'resolve', 'b.mjs'), 'export default {};\n');
+    const path = join(confDir, 'config.json');
+    await writeFile(
+      path,
+      JSON.stringify({ hooks: ['hooks/a.mjs', '../b.mjs'], auditLog: { path: '../logs/audit.jsonl' }, mcpServers: { a: { command: 'x' } } }),
+    );
+    expect(process.cwd()).not.toBe(confDir);
+    const result = await readConfigFile(path, options);
+    expect(result.hookModules).toEqual([join(confDir, 'hooks', 'a.mjs'), join(dir, 'resolve', 'b.mjs')]);
+    // The log file need not exist: it is created.
+    expect(result.auditLog).toEqual({ path: join(dir, 'resolve', 'logs', 'audit.jsonl'), includeArguments: false });
+  });
+
+  it('names the JSON path and the resolved path of each hook module that is missing or not a file', async () => {
+    const confDir = join(dir, 'missing-hooks');
+    await mkdir(join(confDir, 'a-directory.mjs'), { recursive: true });
+    await writeFile(join(confDir, 'present.mjs'), 'export default {};\n');
+    const path = join(confDir, 'config.json');
+    await writeFile(
+      path,
+      JSON.stringify({ hooks: ['present.mjs', 'absent.mjs', 'a-directory.mjs', 'present.mjs/x.mjs'], mcpServers: { a: { command: 'x' } } }),
+    );
+    const error = await readConfigFile(path, options).catch((e: unknown) => e);
+    expect(problemsOf(configError(() => { throw error; }))).toEqual([
+      `${path}: hooks[1]: file not found: ${join(confDir, 'absent.mjs')}`,
+      `${path}: hooks[2]: ${join(confDir, 'a-directory.mjs')} is a directory, not a module file`,
+      `${path}: hooks[3]: file not found: ${join(confDir, 'present.mjs', 'x.mjs')}`,
+    ]);
+  });
+
+  it('requires the audit log\'s directory to exist, and the log not to be a directory', async () => {
+    const confDir = join(dir, 'audit-dirs');
+    await mkdir(join(confDir, 'logs'), { recursive: true });
+    await writeFile(join(confDir, 'plain-file'), '');
+    const path = join(confDir, 'config.json');
+    const check = async (auditPath: string): Promise<string[]> => {
+      await writeFile(path, JSON.stringify({ auditLog: { path: auditPath }, mcpServers: { a: { command: 'x' } } }));
+      const error = await readConfigFile(path, options).catch((e: unknown) => e);
+      return problemsOf(configError(() => { throw error; }));
+    };
+    expect(await check('no-such-dir/audit.jsonl')).toEqual([
+      `${path}: auditLog.path: directory not found: ${join(confDir, 'no-such-dir')} (the log file ${join(confDir, 'no-such-dir', 'audit.jsonl')} is created in it, the directory is not)`,
+    ]);
+    expect(await check('plain-file/audit.jsonl')).toEqual([
+      `${path}: auditLog.path: ${join(confDir, 'plain-file')} is not a directory (the log file ${join(confDir, 'plain-file', 'audit.jsonl')} would be created in it)`,
+    ]);
+    expect(await check('logs')).toEqual([`${path}: auditLog.path: ${join(confDir, 'logs')} is a directory; give the path of the log file`]);
+    // An existing log file is appended to.
+    await writeFile(join(confDir, 'logs', 'old.jsonl'), '{}\n');
+    await writeFile(path, JSON.stringify({ auditLog: { path: 'logs/old.jsonl' }, mcpServers: { a: { command: 'x' } } }));
+    expect((await readConfigFile(path, options)).auditLog?.path).toBe(join(confDir, 'logs', 'old.jsonl'));
+  });
+
+  it('reports missing paths together with the file\'s other problems', async () => {
+    const path = join(dir, 'all-at-once.json');
+    await writeFile(path, JSON.stringify({ hooks: ['gone.mjs'], mcpServers: { a: { command: 1 } } }));
+    const error = await readConfigFile(path, options).catch((e: unknown) => e);
+    expect(problemsOf(configError(() => { throw error; }))).toEqual([
+      `${path}: mcpServers.a.command: expected string, got number`,
+      `${path}: hooks[0]: file not found: ${join(dir, 'gone.mjs')}`,
+    ]);
   });
 
   it('names a directory given as the file', async () => {
