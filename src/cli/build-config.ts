@@ -8,10 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { configInvalid } from '../config/config-error.js';
 import { readConfigFile } from '../config/config-file.js';
 import { allowedHostProblem } from '../config/host-names.js';
+import { checkPaths, type PathCheck } from '../config/path-checks.js';
 import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, SHARING_MODES, TRANSPORT_ALIASES, isHttpUrl } from '../config/server-schema.js';
-import type { GatewayConfig, LogLevel, UpstreamConfig, UpstreamSharing } from '../config/types.js';
+import type { AuditLogConfig, GatewayConfig, LogLevel, UpstreamConfig, UpstreamSharing } from '../config/types.js';
 import { demoServerCommand } from '../demo/command.js';
 import { GatewayError } from '../errors.js';
 import { notYetSupported, type ParsedCommandLine } from './options.js';
@@ -130,6 +132,76 @@ function sharingOptions(
   return result;
 }
 
+/** `--hook`, `--audit-log` and `--audit-log-arguments`, before the config file's settings are added. */
+interface HookAndAuditFlags {
+  /** `--hook` paths, absolute, in the order given. */
+  hookModules: string[];
+  /** Only the fields the flags set, to be laid over the config file's `"auditLog"`. */
+  auditLog: Partial<AuditLogConfig>;
+}
+
+/** The flags that apply to the HTTP frontends only; `--stdio` refuses them. */
+function refuseHookFlagsWithStdio(options: ParsedCommandLine['options']): void {
+  const given: Array<[flag: string, present: boolean]> = [
+    ['--hook', options.hook !== undefined],
+    ['--audit-log', options.auditLog !== undefined],
+    ['--audit-log-arguments', options.auditLogArguments === true],
+  ];
+  for (const [flag, present] of given) {
+    if (present) {
+      throw invalid(`${flag} cannot be combined with --stdio: hooks and the audit log apply to the HTTP frontends (REST and the MCP endpoints), not to the stdio relay`);
+    }
+  }
+}
+
+/**
+ * The hook and audit-log flags, their paths resolved against the working directory and checked
+ * on disk: a hook module must exist, the audit log's directory must (the file is created).
+ */
+async function hookAndAuditFlags(options: ParsedCommandLine['options']): Promise<HookAndAuditFlags> {
+  const checks: PathCheck[] = [];
+  const hookModules = (options.hook ?? []).map((file) => {
+    if (file === '') throw invalid('--hook: expected the path of a module file, got ""');
+    const path = resolve(file);
+    checks.push({ kind: 'module', path, where: '--hook' });
+    return path;
+  });
+  const auditLog: Partial<AuditLogConfig> = {};
+  if (options.auditLog !== undefined) {
+    if (options.auditLog === '') throw invalid('--audit-log: expected the path of the log file, got ""');
+    auditLog.path = resolve(options.auditLog);
+    checks.push({ kind: 'created-file', path: auditLog.path, where: '--audit-log' });
+  }
+  if (options.auditLogArguments) auditLog.includeArguments = true;
+  const problems = await checkPaths(checks);
+  if (problems.length > 0) throw configInvalid(problems);
+  return { hookModules, auditLog };
+}
+
+/**
+ * `hookModules` and `auditLog` of the config: the file's hooks, then the `--hook` ones; for the
+ * audit log, each field a flag sets wins over the file's (`--audit-log` over `"auditLog".path`,
+ * `--audit-log-arguments` turns `includeArguments` on). Fields are left out when there is nothing.
+ *
+ * @param configFile the `--config` path as given, when there is one (for the message).
+ */
+function hookAndAuditConfig(
+  flags: HookAndAuditFlags,
+  file: { hookModules?: string[]; auditLog?: AuditLogConfig },
+  configFile: string | undefined,
+): Pick<GatewayConfig, 'hookModules' | 'auditLog'> {
+  const result: Pick<GatewayConfig, 'hookModules' | 'auditLog'> = {};
+  const hookModules = [...(file.hookModules ?? []), ...flags.hookModules];
+  if (hookModules.length > 0) result.hookModules = hookModules;
+  const { path, includeArguments } = { ...file.auditLog, ...flags.auditLog };
+  if (path !== undefined) result.auditLog = { path, includeArguments: includeArguments ?? false };
+  else if (includeArguments) {
+    const orFile = configFile === undefined ? '' : ` (or "auditLog" in ${configFile})`;
+    throw invalid(`--audit-log-arguments needs an audit log: give --audit-log <file>${orFile}`);
+  }
+  return result;
+}
+
 function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) throw invalid(`--port: expected a port number from 0 to 65535, got "${text}"`);
@@ -239,6 +311,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     throw invalid('--stdio relays one server given after -- (a URL or a command); it cannot be combined with --config');
   }
   if (stdio && server.length === 0) throw invalid('--stdio: put the server\'s URL or command after --, e.g. mcpgate --stdio -- https://example.com/mcp');
+  if (stdio) refuseHookFlagsWithStdio(options);
 
   if (options.config !== undefined) {
     if (server.length > 0) throw invalid(`give either --config or a server command, not both (got "${server.join(' ')}")`);
@@ -250,18 +323,27 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
         throw invalid(`${flag} applies to a single server given on the command line; set "${field}" per server in ${options.config}`);
       }
     }
+    const flags = await hookAndAuditFlags(options);
     const file = await readConfigFile(options.config, { env: { ...env, ...extraEnv }, passEnvironment: options.passEnvironment });
     const upstreams = file.upstreams.map((upstream) =>
       upstream.transport === 'stdio' ? { ...upstream, env: { ...extraEnv, ...upstream.env } } : upstream,
     );
     return {
-      config: { ...base, mode: 'multi', upstreams, disabledUpstreams: file.disabledUpstreams, configPath: resolve(options.config) },
+      config: {
+        ...base,
+        mode: 'multi',
+        upstreams,
+        disabledUpstreams: file.disabledUpstreams,
+        configPath: resolve(options.config),
+        ...hookAndAuditConfig(flags, file, options.config),
+      },
       warnings: file.warnings,
       demo: false,
       stdio: false,
     };
   }
 
+  const hookAndAudit = hookAndAuditConfig(await hookAndAuditFlags(options), {}, undefined);
   const timeoutMs = parseTimeoutMs(options.timeout);
   const warnings: string[] = [];
   const sharing = sharingOptions(options, warnings);
@@ -275,7 +357,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
       singleServer(DEMO_SERVER_NAME, [demoCommand.command, ...demoCommand.args], { ...options, cwd: undefined }, extraEnv, timeoutMs, sharing)
     : singleServer(SINGLE_SERVER_NAME, server, options, extraEnv, timeoutMs, sharing);
   return {
-    config: { ...base, mode: 'single', upstreams: [upstream], disabledUpstreams: [], configPath: undefined },
+    config: { ...base, mode: 'single', upstreams: [upstream], disabledUpstreams: [], configPath: undefined, ...hookAndAudit },
     warnings,
     demo,
     stdio,

@@ -43,6 +43,12 @@ export interface CliOptions {
   toolsOnly?: boolean;
   name?: string;
   description?: string;
+  /** Hook modules, in the order given (after the config file's `"hooks"`). */
+  hook?: string[];
+  /** The audit log file (over the config file's `"auditLog".path`). */
+  auditLog?: string;
+  /** Write each call's arguments to the audit log too. */
+  auditLogArguments?: boolean;
   // Flags whose features arrive in later releases (refused with a clear message for now).
   hotReload?: boolean;
   sslCertfile?: string;
@@ -157,6 +163,12 @@ export function createProgram(): Command {
     .addOption(new Option('--tools-only', 'do not expose resources and prompts as REST routes'))
     .addOption(new Option('-n, --name <title>', 'OpenAPI info.title (single server: instead of the server\'s name)'))
     .addOption(new Option('-d, --description <text>', 'OpenAPI info.description'))
+    .addOption(
+      new Option('--hook <file>', 'load a hook module (a path relative to the working directory); repeatable: hooks run in the order given, after the config file\'s "hooks"')
+        .argParser(collect),
+    )
+    .addOption(new Option('--audit-log <file>', 'append every tool call to this JSON-lines file (created if missing; its directory must exist); overrides the config file\'s "auditLog" path'))
+    .addOption(new Option('--audit-log-arguments', 'with an audit log: write each call\'s arguments too (secret-looking values masked)'))
     // Accepted for compatibility; each fails with a clear message until its feature lands.
     .addOption(new Option('--hot-reload', 'reload the config file when it changes [not yet supported]'))
     .addOption(new Option('-t, --ssl-certfile <file>', 'TLS certificate [not yet supported]'))

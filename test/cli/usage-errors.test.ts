@@ -98,6 +98,67 @@ describe.concurrent('config file errors exit with 2, naming the file, the JSON p
   });
 });
 
+describe.concurrent('hooks and the audit log: bad paths and combinations exit with 2', () => {
+  it('a --hook that does not exist, resolved against the working directory', async () => {
+    const cwd = join(temp.dir, 'hook-flag');
+    await mkdir(cwd, { recursive: true });
+    await writeFile(join(cwd, 'present.mjs'), 'export default {};\n', 'utf8');
+    const outcome = await runCli(['--port', '0', '--hook', 'present.mjs', '--hook', './hooks/absent.mjs', '--', 'node', 'server.js'], { cwd });
+    expectUsageFailure(outcome, `mcpgate: --hook: file not found: ${join(cwd, 'hooks', 'absent.mjs')}\n`);
+    expect(outcome.stderr).not.toContain('present.mjs');
+  });
+
+  it('a config file\'s hook that does not exist, resolved against the file\'s directory', async () => {
+    const outcome = await runWithConfig('hook-file', '{"hooks": ["./gone.mjs"], "mcpServers": {"a": {"command": "x"}}}');
+    expectUsageFailure(outcome, `mcpgate: config.json: hooks[0]: file not found: ${join(temp.dir, 'hook-file', 'gone.mjs')}`);
+  });
+
+  it('wrong types of "hooks" and "auditLog"', async () => {
+    const outcome = await runWithConfig(
+      'hook-types',
+      '{"hooks": ["a.mjs", 3], "auditLog": {"path": true, "rotate": 1}, "mcpServers": {"a": {"command": "x"}}}',
+    );
+    expectUsageFailure(
+      outcome,
+      'mcpgate: config.json: hooks[1]: expected string, got number\n',
+      'mcpgate: config.json: auditLog.rotate: unknown field (known: path, includeArguments)\n',
+      'mcpgate: config.json: auditLog.path: expected string, got boolean\n',
+    );
+  });
+
+  it('an "auditLog" in a directory that does not exist', async () => {
+    const outcome = await runWithConfig('audit-dir', '{"auditLog": {"path": "logs/audit.jsonl"}, "mcpServers": {"a": {"command": "x"}}}');
+    expectUsageFailure(outcome, `mcpgate: config.json: auditLog.path: directory not found: ${join(temp.dir, 'audit-dir', 'logs')}`);
+  });
+
+  it('--audit-log in a directory that does not exist', async () => {
+    const outcome = await runCli(['--port', '0', '--audit-log', join(temp.dir, 'nowhere', 'audit.jsonl'), '--', 'node', 'server.js']);
+    expectUsageFailure(outcome, `mcpgate: --audit-log: directory not found: ${join(temp.dir, 'nowhere')}`);
+  });
+
+  it('--audit-log-arguments without an audit log', async () => {
+    expectUsageFailure(
+      await runCli(['--port', '0', '--audit-log-arguments', '--', 'node', 'server.js']),
+      'mcpgate: --audit-log-arguments needs an audit log: give --audit-log <file>\n',
+    );
+    expectUsageFailure(
+      await runWithConfig('audit-arguments', '{"mcpServers": {"a": {"command": "x"}}}', ['--audit-log-arguments']),
+      'mcpgate: --audit-log-arguments needs an audit log: give --audit-log <file> (or "auditLog" in config.json)',
+    );
+  });
+
+  it.each([
+    ['--hook', ['--hook', 'x.mjs']],
+    ['--audit-log', ['--audit-log', 'audit.jsonl']],
+    ['--audit-log-arguments', ['--audit-log-arguments']],
+  ])('%s with --stdio', async (flag, args) => {
+    expectUsageFailure(
+      await runCli(['--stdio', ...args, '--', 'https://example.com/mcp']),
+      `mcpgate: ${flag} cannot be combined with --stdio: hooks and the audit log apply to the HTTP frontends`,
+    );
+  });
+});
+
 describe.concurrent('bad command lines exit with 2', () => {
   it('--port abc', async () => {
     expectUsageFailure(await runCli(['--port', 'abc']), '--port', '"abc"');
