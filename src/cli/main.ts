@@ -100,10 +100,15 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   }
 
   const gateway = createGateway(built.config, { logger });
+  let badHookModule = false;
   const started = gateway.start().then(
     () => true,
     (error: unknown) => {
-      if (signals === 0) {
+      if (error instanceof GatewayError && error.code === 'CONFIG_INVALID') {
+        // A hook module that cannot be loaded is a bad config, found only when loading it.
+        badHookModule = true;
+        io.writeError(`mcpgate: ${error.message}\n`);
+      } else if (signals === 0) {
         logger.fatal({ err: error }, `cannot listen on ${built.config.host}:${built.config.port}: ${describeError(error)}`);
       }
       return false;
@@ -120,5 +125,6 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     return EXIT_FORCED[forced] ?? EXIT_RUNTIME_FAILURE;
   }
   // Stopped on request (even mid-start) is a normal stop; otherwise start-up failed.
-  return signal !== undefined || (await started) ? EXIT_OK : EXIT_RUNTIME_FAILURE;
+  if (signal !== undefined || (await started)) return EXIT_OK;
+  return badHookModule ? EXIT_USAGE : EXIT_RUNTIME_FAILURE;
 }

@@ -108,6 +108,14 @@ describe.concurrent('hooks and the audit log: bad paths and combinations exit wi
     expect(outcome.stderr).not.toContain('present.mjs');
   });
 
+  it('a --hook module that cannot be loaded: exit 2 naming it, before any child is started', async () => {
+    const cwd = join(temp.dir, 'hook-broken');
+    await mkdir(cwd, { recursive: true });
+    await writeFile(join(cwd, 'broken.mjs'), 'export default { onToolcall: () => () => undefined };\n', 'utf8');
+    const outcome = await runCli(['--port', '0', '--hook', 'broken.mjs', '--', 'node', 'never-started.js'], { cwd });
+    expectUsageFailure(outcome, `mcpgate: hook module ${join(cwd, 'broken.mjs')}: hook "broken.mjs" has an unknown member "onToolcall"`);
+  });
+
   it('a config file\'s hook that does not exist, resolved against the file\'s directory', async () => {
     const outcome = await runWithConfig('hook-file', '{"hooks": ["./gone.mjs"], "mcpServers": {"a": {"command": "x"}}}');
     expectUsageFailure(outcome, `mcpgate: config.json: hooks[0]: file not found: ${join(temp.dir, 'hook-file', 'gone.mjs')}`);
