@@ -8,10 +8,8 @@ import type { Hono } from 'hono';
 import { Bridge } from './bridge/bridge.js';
 import { httpSettings } from './config/http-defaults.js';
 import type { GatewayConfig } from './config/types.js';
-import { auditLog } from './hooks/audit-log.js';
+import { builtInHooks, configuredHooks } from './hooks/configured-hooks.js';
 import { HookRunner } from './hooks/hook-runner.js';
-import { loadHookModules } from './hooks/load-modules.js';
-import { toolPolicy } from './hooks/tool-policy.js';
 import type { Hook } from './hooks/types.js';
 import { createApp } from './http/app.js';
 import { listen, type RunningServer } from './http/server.js';
@@ -51,9 +49,8 @@ export interface Gateway {
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   const logger = options.logger ?? silentLogger();
   const children = new ChildProcessRegistry();
-  // The gateway's own hooks first: the audit log, outermost, times and records every call as the caller saw it.
-  const builtIn: Hook[] = [toolPolicy(config.upstreams), ...(config.auditLog ? [auditLog(config.auditLog)] : [])];
-  const hooks = new HookRunner(logger, [...builtIn, ...(options.hooks ?? [])]);
+  // The modules' hooks join when `start()` has loaded them.
+  const hooks = new HookRunner(logger, [...builtInHooks(config), ...(options.hooks ?? [])]);
   const upstreams = new Map<string, Upstream>();
   for (const upstreamConfig of config.upstreams) {
     upstreams.set(
@@ -92,9 +89,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     async start() {
       if (closing) throw new Error('the gateway is closed');
       // Hook modules before anything else: a broken one must stop the start, not half of it.
-      hooksLoaded ??= config.hookModules?.length
-        ? loadHookModules(config.hookModules).then((loaded) => hooks.use([...builtIn, ...loaded, ...(options.hooks ?? [])]))
-        : Promise.resolve();
+      hooksLoaded ??= config.hookModules?.length ? configuredHooks(config, options.hooks).then((all) => hooks.use(all)) : Promise.resolve();
       await hooksLoaded;
       // Bind first: a taken port should fail fast, before any child is spawned.
       listening ??= listen(app, config.host, config.port);

@@ -15,10 +15,12 @@ import type { Readable, Writable } from 'node:stream';
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { HttpUpstreamConfig, UpstreamConfig } from '../config/types.js';
+import type { HookRunner } from '../hooks/hook-runner.js';
 import type { Logger } from '../log/logger.js';
 import { Upstream } from '../upstream/upstream.js';
 import { packageVersion } from '../version.js';
 import type { RelayOutcome } from './stdio-relay.js';
+import { withHooks } from './hooked-transport.js';
 import { SharedUpstreamHub } from './shared-hub.js';
 
 const MODERN = '2026-07-28';
@@ -76,6 +78,8 @@ export interface StdioBridgeOptions {
   input: Readable;
   output: Writable;
   logger: Logger;
+  /** Hooks on the client's messages and calls, and their tool policy. */
+  hooks?: HookRunner;
 }
 
 /** Serves the stdio client through a shared-connection session until stdin ends. */
@@ -84,10 +88,16 @@ export class StdioBridge {
   private readonly transport: StdioServerTransport;
 
   constructor(private readonly options: StdioBridgeOptions) {
-    this.upstream = new Upstream(options.upstream, { logger: options.logger, clientInfo: { name: 'mcpgate', version: packageVersion } });
+    const { hooks } = options;
+    this.upstream = new Upstream(options.upstream, {
+      logger: options.logger,
+      clientInfo: { name: 'mcpgate', version: packageVersion },
+      ...(hooks ? { allowTool: (server: string, tool: string) => hooks.allowsTool(server, tool) } : {}),
+    });
     const hub = new SharedUpstreamHub(this.upstream, { logger: options.logger, connectTimeoutMs: 30_000 });
     this.transport = new StdioServerTransport(options.input, options.output);
-    hub.attach(this.transport);
+    const server = options.upstream.name;
+    hub.attach(hooks ? withHooks(this.transport, { runner: hooks, server, frontend: 'stdio', resolveTool: (tool) => ({ server, tool }) }) : this.transport);
   }
 
   async run(): Promise<RelayOutcome> {

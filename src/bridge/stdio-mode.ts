@@ -10,6 +10,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { UpstreamConfig } from '../config/types.js';
+import type { HookRunner } from '../hooks/hook-runner.js';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessRegistry } from '../upstream/child-registry.js';
 import { mayServeModernProtocol, speaksModernProtocol, StdioBridge } from './stdio-bridge.js';
@@ -24,6 +25,8 @@ export interface StdioModeOptions {
   stopRequested: Promise<string>;
   /** Settles with the second one. */
   forceRequested: Promise<string>;
+  /** Hooks on the client's messages and calls (their `onStart`/`onClose` are the caller's to run). */
+  hooks?: HookRunner;
 }
 
 export type StdioModeResult =
@@ -41,9 +44,10 @@ export async function runStdioMode(options: StdioModeOptions): Promise<StdioMode
   const first = mayServeModernProtocol(options.upstream) ? await firstMessageOf(options.input) : undefined;
   if (first === 'ended') return { kind: 'stopped' };
   const bridged = isInitialize(first) && (await speaksModernProtocol(options.upstream));
+  const hooks = options.hooks ? { hooks: options.hooks } : {};
   const relay = bridged
-    ? new StdioBridge({ upstream: options.upstream, input: options.input, output: options.output, logger })
-    : new StdioRelay({ upstream: options.upstream, input: options.input, output: options.output, logger, children });
+    ? new StdioBridge({ upstream: options.upstream, input: options.input, output: options.output, logger, ...hooks })
+    : new StdioRelay({ upstream: options.upstream, input: options.input, output: options.output, logger, children, ...hooks });
   const running = relay.run();
   // Both attached their stdin listeners in run(); the first line, put back, flows to them now.
   options.input.resume();

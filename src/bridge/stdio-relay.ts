@@ -17,12 +17,16 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { SdkHttpError, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import type { Transport } from '@modelcontextprotocol/server';
 import type { UpstreamConfig } from '../config/types.js';
 import { JsonLinesReader, toJsonLine } from '../framing/json-lines.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from '../upstream/child-registry.js';
 import { classifyHttpFailure, describeHttpFailure } from '../upstream/http-failures.js';
+import type { HookRunner } from '../hooks/hook-runner.js';
+import { withHooks } from './hooked-transport.js';
 import { createRelayTransport, initialKind, type RelayTransport, type RelayTransportKind } from './relay-transport.js';
+import { filterToolList, refusedToolCall } from './tool-policy.js';
 
 export interface StdioRelayOptions {
   upstream: UpstreamConfig;
@@ -37,6 +41,8 @@ export interface StdioRelayOptions {
   retryDelayMs?: number;
   /** Bound on the relay's own re-initialize handshake (default 15 s); clients' calls have none. */
   handshakeTimeoutMs?: number;
+  /** Hooks on the client's messages and calls, and their tool policy. */
+  hooks?: HookRunner;
 }
 
 /** Why the relay stopped. */
@@ -103,18 +109,37 @@ export class StdioRelay {
   private ended = false;
   private resolveOutcome!: (outcome: RelayOutcome) => void;
   private readonly outcome = new Promise<RelayOutcome>((resolve) => (this.resolveOutcome = resolve));
+  /** The client's side of the relay (stdin/stdout), with the hooks on it when there are any. */
+  private readonly client: Transport;
+  /** Where stdin's messages enter the client's side. */
+  private readonly fromStdin: Transport;
 
   constructor(private readonly options: StdioRelayOptions) {
     this.logger = options.logger;
     this.kind = initialKind(options.upstream);
     this.detected = options.upstream.transport !== 'http-auto';
+    this.fromStdin = {
+      start: async () => undefined,
+      close: async () => undefined,
+      send: async (message) => this.write(message),
+    };
+    const server = options.upstream.name;
+    this.client = options.hooks
+      ? withHooks(this.fromStdin, { runner: options.hooks, server, frontend: 'stdio', resolveTool: (tool) => ({ server, tool }) })
+      : this.fromStdin;
+    this.client.onmessage = (message) => void this.fromClient(message);
+  }
+
+  /** Whether callers may see and call a tool (the hooks' tool policy; everything without hooks). */
+  private allowsTool(tool: string): boolean {
+    return this.options.hooks?.allowsTool(this.options.upstream.name, tool) ?? true;
   }
 
   /** Starts relaying; resolves when the client or the server goes away. */
   run(): Promise<RelayOutcome> {
     const { input, output } = this.options;
     const reader = new JsonLinesReader({
-      onMessage: (message) => void this.fromClient(message),
+      onMessage: (message) => this.fromStdin.onmessage?.(message),
       onInvalidLine: (line, reason) =>
         this.logger.warn({ stream: 'stdin', line: line.slice(0, 2000) }, `skipped a line from the client (${reason})`),
     });
@@ -168,6 +193,10 @@ export class StdioRelay {
     if (this.ended) return;
     let request: PendingRequest | undefined;
     if (isRequest(message)) {
+      if (message.method === 'tools/call') {
+        const refusal = refusedToolCall((tool) => this.allowsTool(tool), message.id, (message as { params?: Record<string, unknown> }).params);
+        if (refusal) return this.toClient(refusal);
+      }
       if (message.method === 'initialize') {
         // Kept to open a new session the same way if the server loses this one.
         this.initializeParams = structuredClone((message as { params?: Record<string, unknown> }).params ?? {});
@@ -341,10 +370,14 @@ export class StdioRelay {
       const key = keyOf(message.id);
       const internal = this.internal.get(key);
       if (internal) return internal(message);
+      const request = this.pending.get(key);
       this.pending.delete(key);
       if (message.id === this.clientInitializeId) this.useProtocolVersion(connection, message);
+      if (request?.method === 'tools/list' && 'result' in message) {
+        return this.toClient({ ...message, result: filterToolList((tool) => this.allowsTool(tool), message.result as Record<string, unknown>) } as JSONRPCMessage);
+      }
     }
-    this.write(message);
+    this.toClient(message);
   }
 
   /** Later HTTP requests carry the negotiated version in their headers, as the specification asks. */
@@ -354,11 +387,16 @@ export class StdioRelay {
   }
 
   private answerWithError(request: PendingRequest, reason: string): void {
-    this.write({
+    this.toClient({
       jsonrpc: '2.0',
       id: request.id,
       error: { code: DELIVERY_FAILED, message: `mcpgate: ${request.method}: ${reason}` },
     });
+  }
+
+  /** A message for the client, through the hooks. */
+  private toClient(message: JSONRPCMessage): void {
+    this.client.send(message).catch((error: unknown) => this.logger.debug({ err: error }, 'a message to the client could not be written'));
   }
 
   private write(message: JSONRPCMessage): void {

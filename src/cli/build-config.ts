@@ -140,20 +140,6 @@ interface HookAndAuditFlags {
   auditLog: Partial<AuditLogConfig>;
 }
 
-/** The flags that apply to the HTTP frontends only; `--stdio` refuses them. */
-function refuseHookFlagsWithStdio(options: ParsedCommandLine['options']): void {
-  const given: Array<[flag: string, present: boolean]> = [
-    ['--hook', options.hook !== undefined],
-    ['--audit-log', options.auditLog !== undefined],
-    ['--audit-log-arguments', options.auditLogArguments === true],
-  ];
-  for (const [flag, present] of given) {
-    if (present) {
-      throw invalid(`${flag} cannot be combined with --stdio: hooks and the audit log apply to the HTTP frontends (REST and the MCP endpoints), not to the stdio relay`);
-    }
-  }
-}
-
 /**
  * The hook and audit-log flags, their paths resolved against the working directory and checked
  * on disk: a hook module must exist, the audit log's directory must (the file is created).
@@ -311,7 +297,6 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     throw invalid('--stdio relays one server given after -- (a URL or a command); it cannot be combined with --config');
   }
   if (stdio && server.length === 0) throw invalid('--stdio: put the server\'s URL or command after --, e.g. mcpgate --stdio -- https://example.com/mcp');
-  if (stdio) refuseHookFlagsWithStdio(options);
 
   if (options.config !== undefined) {
     if (server.length > 0) throw invalid(`give either --config or a server command, not both (got "${server.join(' ')}")`);

@@ -11,6 +11,8 @@ import type { Readable, Writable } from 'node:stream';
 import { CommanderError } from 'commander';
 import { runStdioMode } from '../bridge/stdio-mode.js';
 import { createGateway } from '../gateway.js';
+import { configuredHooks } from '../hooks/configured-hooks.js';
+import { HookRunner } from '../hooks/hook-runner.js';
 import { GatewayError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { packageVersion } from '../version.js';
@@ -83,7 +85,17 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   if (built.demo) logger.info('no server given: serving the bundled demo MCP server (see --help to serve your own)');
 
   if (built.stdio) {
+    let hooks: HookRunner;
+    try {
+      hooks = new HookRunner(logger, await configuredHooks(built.config));
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      io.writeError(`mcpgate: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    await hooks.start({ url: undefined, servers: built.config.upstreams.map((upstream) => upstream.name) });
     const result = await runStdioMode({
+      hooks,
       upstream: built.config.upstreams[0]!,
       input: io.input ?? process.stdin,
       output: io.output ?? process.stdout,
@@ -91,6 +103,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       stopRequested: stopRequested.promise,
       forceRequested: forceRequested.promise,
     });
+    await hooks.close();
     if (result.kind === 'forced') return EXIT_FORCED[result.signal] ?? EXIT_RUNTIME_FAILURE;
     if (result.kind === 'upstream-gone') {
       io.writeError(`mcpgate: ${result.reason}\n`);

@@ -1,7 +1,7 @@
 /**
  * The hook API: what a hook object may define, and the shapes its functions see. Every frontend
- * (REST, streamable HTTP in both protocol eras, HTTP+SSE) calls hooks through one runner, so a
- * hook written once applies everywhere.
+ * (REST, streamable HTTP in both protocol eras, HTTP+SSE, and the `--stdio` client mode) calls
+ * hooks through one runner, so a hook written once applies everywhere.
  *
  * Message and tool hooks are middleware: each is `(next) => handler`, built once when the gateway
  * starts, and the handlers compose in the order the hooks are given. A handler passes a message
@@ -12,11 +12,11 @@
  */
 
 /** The frontend a message or call came through. */
-export type Frontend = 'rest' | 'streamable-http' | 'sse';
+export type Frontend = 'rest' | 'streamable-http' | 'sse' | 'stdio';
 
 /** Who is on the other end of a frontend, as far as the gateway can tell. */
 export interface Caller {
-  /** The HTTP client's address. */
+  /** The HTTP client's address (none on stdio). */
   readonly address?: string;
   /** The `clientInfo` the MCP client sent in `initialize` (legacy sessions, once it has). */
   readonly client?: { readonly name: string; readonly version: string };
@@ -31,7 +31,7 @@ export interface HookContext {
    */
   readonly server: string;
   readonly frontend: Frontend;
-  /** The `Mcp-Session-Id` of a legacy MCP session; undefined for REST calls and 2026-07-28 requests. */
+  /** The `Mcp-Session-Id` of a legacy MCP session; undefined for REST calls, 2026-07-28 requests and stdio. */
   readonly session: string | undefined;
   readonly caller: Caller;
 }
@@ -109,8 +109,8 @@ export type ToolResultMiddleware = (next: ToolResultHandler) => ToolResultHandle
 
 /** What `onStart` is told. */
 export interface StartInfo {
-  /** The base URL the gateway listens on. */
-  readonly url: string;
+  /** The base URL the gateway listens on; none in the `--stdio` client mode. */
+  readonly url: string | undefined;
   /** The configured servers, in config order. */
   readonly servers: readonly string[];
 }

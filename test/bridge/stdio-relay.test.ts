@@ -4,6 +4,7 @@
  * stdio child (the stdio-to-stdio tap). Nothing is mocked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, type ClientOptions, type JSONRPCMessage } from '@modelcontextprotocol/client';
 import { startModernHttpServer, type ModernHttpServer } from '../fixtures/modern-http-server.js';
@@ -215,6 +216,48 @@ describe('a 2026-07-28 remote', () => {
     const relay = await connectRelay(['--', modern.url], { versionNegotiation: { mode: { pin: '2026-07-28' } } });
     expect(textOf(await relay.client.callTool({ name: 'echo', arguments: { message: 'piped' } }))).toBe('piped');
     expect(relay.stderr()).toContain('relaying stdin/stdout to');
+  });
+});
+
+describe('hooks in the stdio mode', () => {
+  const rewriter = `export default {
+    name: 'rewriter',
+    onToolCall: (next) => (call, context) => next({ ...call, arguments: { ...call.arguments, message: call.arguments.message + ' via ' + context.frontend } }, context),
+    onClientMessage: (next) => (message, context) => {
+      if (message.method === 'tools/call' && message.params?.name === 'slow') return { error: { code: -32600, message: 'slow calls are refused here' } };
+      return next(message, context);
+    },
+    allowTool: (server, tool) => tool !== 'cancelled_ids',
+  };`;
+
+  it('run on the relayed messages and calls, hide refused tools, and the audit log records the calls', async () => {
+    const hook = await temp.write('stdio-rewriter.mjs', rewriter);
+    const audit = `${temp.dir}/stdio-audit.jsonl`;
+    const relay = await connectRelay(['--hook', hook, '--audit-log', audit, '--', process.execPath, scriptedServerPath], { capabilities: {} });
+    expect(textOf(await relay.client.callTool({ name: 'echo', arguments: { message: 'tapped' } }))).toBe('tapped via stdio');
+    await expect(relay.client.callTool({ name: 'slow', arguments: { ms: 10 } })).rejects.toThrow('slow calls are refused here');
+    const names = (await relay.client.listTools()).tools.map((tool) => tool.name);
+    expect(names).toContain('echo');
+    expect(names).not.toContain('cancelled_ids');
+    await expect(relay.client.callTool({ name: 'cancelled_ids', arguments: {} })).rejects.toThrow('Unknown tool: cancelled_ids');
+    await relay.client.close();
+    const lines = await waitFor('the audit line', async () => {
+      const text = await readFile(audit, 'utf8').catch(() => '');
+      return text.trim() === '' ? undefined : text.trim().split('\n').map((line) => JSON.parse(line));
+    });
+    expect(lines[0]).toMatchObject({ server: 'default', tool: 'echo', caller: { frontend: 'stdio', client: { name: 'relay-test' } }, outcome: 'ok' });
+  });
+
+  it('run on a translated 2026-07-28 remote too', async () => {
+    const modern = await startModernHttpServer();
+    try {
+      const hook = await temp.write('stdio-rewriter-modern.mjs', rewriter);
+      const relay = await connectRelay(['--hook', hook, '--', modern.url]);
+      expect(relay.stderr()).toContain('through a translating session');
+      expect(textOf(await relay.client.callTool({ name: 'echo', arguments: { message: 'translated' } }))).toBe('translated via stdio');
+    } finally {
+      await modern.close();
+    }
   });
 });
 

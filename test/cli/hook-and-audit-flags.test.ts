@@ -150,13 +150,12 @@ describe('--audit-log, --audit-log-arguments and "auditLog"', () => {
 });
 
 describe('--stdio', () => {
-  it.each([
-    ['--hook', ['--hook', 'x.mjs']],
-    ['--audit-log', ['--audit-log', 'audit.jsonl']],
-    ['--audit-log-arguments', ['--audit-log-arguments']],
-  ])('refuses %s', async (flag, args) => {
-    expect(await refusal(['--stdio', ...args, '--', 'https://example.com/mcp'])).toBe(
-      `${flag} cannot be combined with --stdio: hooks and the audit log apply to the HTTP frontends (REST and the MCP endpoints), not to the stdio relay`,
-    );
+  it('takes the hook and audit-log flags as the HTTP frontends do', async () => {
+    const hook = join(hooksDir, 'three.mjs');
+    const audit = join(temp.dir, 'logs', 'stdio.jsonl');
+    const built = await build(['--stdio', '--hook', fromCwd(hook), '--audit-log', audit, '--audit-log-arguments', '--', 'https://example.com/mcp']);
+    expect(built.stdio).toBe(true);
+    expect(built.config.hookModules).toEqual([hook]);
+    expect(built.config.auditLog).toEqual({ path: audit, includeArguments: true });
   });
 });

@@ -154,17 +154,6 @@ describe.concurrent('hooks and the audit log: bad paths and combinations exit wi
       'mcpgate: --audit-log-arguments needs an audit log: give --audit-log <file> (or "auditLog" in config.json)',
     );
   });
-
-  it.each([
-    ['--hook', ['--hook', 'x.mjs']],
-    ['--audit-log', ['--audit-log', 'audit.jsonl']],
-    ['--audit-log-arguments', ['--audit-log-arguments']],
-  ])('%s with --stdio', async (flag, args) => {
-    expectUsageFailure(
-      await runCli(['--stdio', ...args, '--', 'https://example.com/mcp']),
-      `mcpgate: ${flag} cannot be combined with --stdio: hooks and the audit log apply to the HTTP frontends`,
-    );
-  });
 });
 
 describe.concurrent('bad command lines exit with 2', () => {

@@ -67,7 +67,7 @@ describe('tool policy', () => {
   it('hides and refuses disabledTools on REST, its document, /mcp and a per-session pipe', async () => {
     const { url } = await startHookedGateway([restFixtureConfig({ name: 'shared', disabledTools: ['text_plain'] }), restFixtureConfig({ name: 'piped', sharing: 'per-session', disabledTools: ['text_plain'] })], []);
     for (const server of ['shared', 'piped']) {
-      const document = await (await fetch(`${url}/${server}/openapi.json`)).json();
+      const document = (await (await fetch(`${url}/${server}/openapi.json`)).json()) as { paths: object };
       expect(Object.keys(document.paths)).not.toContain('/text_plain');
       expect(Object.keys(document.paths)).toContain('/text_number');
       expect((await post(`${url}/${server}/text_plain`, {})).status).toBe(404);
@@ -82,7 +82,7 @@ describe('tool policy', () => {
   it("applies a hook's own allowTool the same way, the aggregated endpoint included", async () => {
     const noImages: Hook = { name: 'no-images', allowTool: (_server, tool) => !tool.startsWith('image') };
     const { url } = await startHookedGateway([restFixtureConfig({ name: 'one' }), restFixtureConfig({ name: 'two', sharing: 'per-session' })], [noImages]);
-    const root = await (await fetch(`${url}/openapi.json`)).json();
+    const root = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: object };
     expect(Object.keys(root.paths).some((path) => path.endsWith('/image'))).toBe(false);
     expect((await post(`${url}/one/image`, {})).status).toBe(404);
     const aggregated = await connectClient(`${url}/mcp`, 'streamable-http');
@@ -148,7 +148,7 @@ describe('hook modules', () => {
     const events: string[] = [];
     const lifecycle: Hook = {
       name: 'lifecycle',
-      onStart: (info) => void events.push(`start ${info.servers.join(',')} ${info.url.startsWith('http://127.0.0.1:')}`),
+      onStart: (info) => void events.push(`start ${info.servers.join(',')} ${String(info.url).startsWith('http://127.0.0.1:')}`),
       onClose: () => void events.push('close'),
     };
     const { gateway } = await startHookedGateway([restFixtureConfig()], [lifecycle]);
