@@ -92,7 +92,8 @@ export interface ToolCall {
 /** An MCP `CallToolResult`, as the server sent it. */
 export interface ToolResult {
   content: Array<{ type: string; [key: string]: unknown }>;
-  structuredContent?: Record<string, unknown>;
+  /** Any JSON value (an object in servers before 2026-07-28). */
+  structuredContent?: unknown;
   isError?: boolean;
   [key: string]: unknown;
 }

@@ -14,6 +14,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
 import { runsOnlyAsTask } from '../openapi/document.js';
 import type { HookRunner } from '../hooks/hook-runner.js';
+import type { HookContext } from '../hooks/types.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { CatalogIndexes } from './catalog-index.js';
 import { failureFromError, failureFromToolError, validationFailure, type RestFailure } from './errors.js';
@@ -117,13 +118,14 @@ function streamToolCall(c: Context, upstream: Upstream, call: HookedCall, raw: b
 /** A REST tool call as the hooks see it. */
 interface HookedCall {
   hooks: HookRunner;
-  context: ReturnType<typeof restHookContext>;
+  context: HookContext;
   tool: string;
   arguments: Record<string, unknown>;
 }
 
-function callThroughHooks(call: HookedCall, perform: (tool: string, args: Record<string, unknown>) => Promise<CallToolResult>): Promise<CallToolResult> {
-  return toolCallThroughHooks(call.hooks, call.context, call.tool, call.arguments, perform as never) as Promise<CallToolResult>;
+/** The call through the hooks; what they hand back is taken for the `CallToolResult` it should be, as a server's is. */
+async function callThroughHooks(call: HookedCall, perform: (tool: string, args: Record<string, unknown>) => Promise<CallToolResult>): Promise<CallToolResult> {
+  return (await toolCallThroughHooks(call.hooks, call.context, call.tool, call.arguments, perform)) as CallToolResult;
 }
 
 function sendFailure(send: (event: string, data: unknown) => Promise<void>, failure: RestFailure): Promise<void> {
