@@ -84,7 +84,11 @@ export class HookRunner {
     this.use(hooks);
   }
 
-  /** Replaces the hooks (composing every chain anew); sessions already open use the new chains from their next message. */
+  /**
+   * Replaces the hooks, composing every chain anew. Frontends ask the runner on each message, so
+   * the new chains apply from the next one; an MCP session opened while no hook handled messages
+   * or calls was given no hooked transport, and stays without.
+   */
   use(hooks: readonly Hook[]): void {
     this.hooks = [...hooks];
     this.names = hooks.map((hook, index) => hook.name ?? `hook #${index + 1}`);
@@ -196,22 +200,15 @@ export class HookRunner {
       const middleware = this.hooks[index]![member];
       if (!middleware) continue;
       any = true;
-      next = this.guardMessage(index, middleware.call(this.hooks[index], next));
+      const guarded = guard(this.names[index]!, middleware.call(this.hooks[index], next));
+      next = (message, context) => {
+        // Remembered so that a dropped message can name the hook that dropped it.
+        const run = (context as RunContext<MessageRun>)[RUN];
+        if (run) run.reached = index;
+        return guarded(message, context);
+      };
     }
     return any ? next : undefined;
-  }
-
-  private guardMessage(index: number, handler: MessageHandler): MessageHandler {
-    const name = this.names[index]!;
-    return async (message, context) => {
-      const run = (context as RunContext<MessageRun>)[RUN];
-      if (run) run.reached = index;
-      try {
-        return await handler(message, context);
-      } catch (error) {
-        throw error instanceof HookFailure || error instanceof GatewayError ? error : new HookFailure(name, error);
-      }
-    };
   }
 
   private composeToolCalls(): ToolCallHandler | undefined {

@@ -57,6 +57,14 @@ const MODERN_CLIENT_ON_SHARED_LEGACY_CONNECTION: Record<string, string> = {
   'input-required-result-multiple-input-requests': 'roots/list among the requests',
 };
 
+/**
+ * Known gaps whose outcome depends on timing, so a pass is not taken as "fixed": the fixture sends
+ * sampling and elicitation requests at once; the elicitation one is refused upstream (this client
+ * declared only sampling), and whether the refusal fails the call before the sampling round is
+ * answered depends on how fast each message travels.
+ */
+const TIMING_DEPENDENT_GAPS: ReadonlySet<string> = new Set(['input-required-result-capability-check']);
+
 /** Known gateway gaps, kept as expected failures until fixed (each fails through mcpgate only). */
 const KNOWN_GATEWAY_FAILURES: Record<SpecVersion, KnownFailures> = {
   '2025-11-25': {},
@@ -105,7 +113,7 @@ function conformanceThroughMcpgate(specVersion: SpecVersion): void {
       const known = KNOWN_GATEWAY_FAILURES[specVersion][kind] ?? {};
       const failing = [...required].filter((name) => !passing.has(name) && !(name in known));
       expect(failing, `through mcpgate (${kind} upstream), failing scenarios that pass directly:\n${describeFailures(through, failing)}\n`).toEqual([]);
-      const fixed = Object.keys(known).filter((name) => passing.has(name));
+      const fixed = Object.keys(known).filter((name) => passing.has(name) && !TIMING_DEPENDENT_GAPS.has(name));
       expect(fixed, `these known failures pass through mcpgate now: remove them from KNOWN_GATEWAY_FAILURES`).toEqual([]);
     },
     120_000,
