@@ -43,7 +43,19 @@ export interface GatewayErrorOptions {
   retryAfterSeconds?: number;
 }
 
+/**
+ * Marks a gateway error whichever copy of mcpgate made it: a hook module may import another copy
+ * than the one running it (a checkout's `dist/` beside its `src/`, a global install beside a
+ * local one), and its refusal must still be taken for one.
+ */
+const GATEWAY_ERROR = Symbol.for('mcpgate.GatewayError');
+
 export class GatewayError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [GATEWAY_ERROR]?: unknown })[GATEWAY_ERROR] === true;
+  }
+
+  readonly [GATEWAY_ERROR] = true;
   readonly code: GatewayErrorCode;
   readonly details: Record<string, unknown> | undefined;
   readonly retryAfterSeconds: number | undefined;

@@ -23,9 +23,8 @@
 //   `tools/list`) and refuses its calls as calls of an unknown tool (404 over REST). Choose it
 //   when callers should not even know the tool exists.
 // - Throwing mcpgate's `GatewayError('FORBIDDEN', …)` answers 403 over REST and a JSON-RPC error
-//   over MCP. That needs `import { GatewayError } from 'mcpgate'` resolving to the very copy of
-//   mcpgate that runs the hook (the gateway recognises its own class only), which holds in a
-//   project that installs mcpgate and runs that copy, but not for this file run from a checkout.
+//   over MCP. A module that does not import mcpgate gets the class by exporting a function, which
+//   the gateway calls with it: `export default ({ GatewayError }) => ({ name: …, onToolCall: … })`.
 
 const blocked = new Set(
   (process.env.MCPGATE_BLOCKED_TOOLS ?? 'get-env')

@@ -1,7 +1,8 @@
 /**
  * Hook modules (`"hooks"` in the config file, `--hook`): ES modules whose default export is a
  * hook object, an array of them, or a function returning either (it may be async); a module
- * without a default export may name its hooks `hooks` (an array) or `hook`.
+ * without a default export may name its hooks `hooks` (an array) or `hook`. The function is given
+ * `{ GatewayError }`, so a module that does not import mcpgate can still refuse with a status.
  *
  * A member a hook does not know (a misspelt `onToolcall`, say) is an error, not silently nothing:
  * a hook meant to guard calls must not quietly guard none. A hook without a name is named after
@@ -13,6 +14,11 @@ import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeError, GatewayError } from '../errors.js';
 import type { Hook } from './types.js';
+
+/** What a hook module's exported function is given. */
+export interface HookModuleHelpers {
+  GatewayError: typeof GatewayError;
+}
 
 const HOOK_MEMBERS: ReadonlySet<string> = new Set([
   'name',
@@ -46,7 +52,7 @@ async function loadHookModule(path: string): Promise<Hook[]> {
   if (value === undefined) return fail('exports no hook: export default a hook object, an array of them, or a function returning them');
   if (typeof value === 'function') {
     try {
-      value = await (value as () => unknown)();
+      value = await (value as (helpers: HookModuleHelpers) => unknown)({ GatewayError });
     } catch (error) {
       return fail(`its exported function failed: ${describeError(error)}`);
     }

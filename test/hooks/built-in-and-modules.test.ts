@@ -112,6 +112,23 @@ describe('hook modules', () => {
     expect(records.some((record) => record.hook === 'failing.mjs')).toBe(true);
   });
 
+  it('that export a function get GatewayError, and refuse with it as any hook does (403 over REST)', async () => {
+    const refusing = await module(
+      'refusing.mjs',
+      `export default ({ GatewayError }) => ({ name: 'refusing', onToolCall: (next) => (call, context) => { throw new GatewayError('FORBIDDEN', 'not ' + call.tool); } });`,
+    );
+    const { url } = await startHookedGateway([restFixtureConfig()], [], { hookModules: [refusing] });
+    expect(await post(`${url}/text_plain`, {})).toMatchObject({ status: 403, body: { detail: { message: 'not text_plain', code: 'FORBIDDEN' } } });
+  });
+
+  it('may refuse with a GatewayError of another copy of mcpgate: the brand, not the class, is what counts', async () => {
+    // What `new GatewayError(…)` of another installed copy is: an Error with the shared brand.
+    const foreign = Object.assign(new Error('refused by another copy'), { [Symbol.for('mcpgate.GatewayError')]: true, code: 'FORBIDDEN' });
+    const hook: Hook = { name: 'foreign', onToolCall: () => () => Promise.reject(foreign) };
+    const { url } = await startHookedGateway([restFixtureConfig()], [hook]);
+    expect(await post(`${url}/text_plain`, {})).toMatchObject({ status: 403, body: { detail: { message: 'refused by another copy', code: 'FORBIDDEN' } } });
+  });
+
   it('change calls in the order listed', async () => {
     const append = (mark: string): string =>
       `export default { name: '${mark}', onToolCall: (next) => (call, context) => next({ ...call, arguments: { ...call.arguments, note: call.arguments.note + '|${mark}' } }, context) };`;
