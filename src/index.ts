@@ -39,7 +39,7 @@ export type {
 } from './hooks/types.js';
 export { auditLog, maskSecrets, type AuditLogOptions } from './hooks/audit-log.js';
 export { toolPolicy } from './hooks/tool-policy.js';
-export { loadHookModules } from './hooks/load-modules.js';
+export { loadHookModules, type HookModuleHelpers } from './hooks/load-modules.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export { Upstream, type UpstreamState, type UpstreamStatus, type CallOptions } from './upstream/upstream.js';
 export type { Catalog } from './upstream/catalog.js';
