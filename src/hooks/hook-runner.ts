@@ -58,6 +58,16 @@ interface ToolRun {
 
 type RunContext<T> = HookContext & { [RUN]?: T };
 
+/** The handler type a hook member's middleware takes and returns. */
+type ChainHandler<M extends keyof Hook> = NonNullable<Hook[M]> extends (next: infer H) => unknown ? H : never;
+
+/** The run a chain's last handler serves, from the context the hooks handed on. */
+function runOf<T>(context: HookContext): T {
+  const run = (context as RunContext<T>)[RUN];
+  if (!run) throw new Error('a hook passed on a context of its own; pass on the one it was given (spread it to add fields)');
+  return run;
+}
+
 /** A hook's failure, carried up through the hooks before it so that it is reported once, by name. */
 class HookFailure extends Error {
   constructor(
@@ -189,53 +199,48 @@ export class HookRunner {
   }
 
   private composeMessages(member: 'onClientMessage' | 'onServerMessage'): MessageHandler | undefined {
-    let next: MessageHandler = (message, context) => {
-      const run = (context as RunContext<MessageRun>)[RUN];
-      if (!run) throw new Error('a hook passed on a context of its own; pass on the one it was given (spread it to add fields)');
+    const deliver: MessageHandler = (message, context) => {
+      const run = runOf<MessageRun>(context);
       run.delivered = true;
       run.deliver(message);
     };
-    let any = false;
-    for (let index = this.hooks.length - 1; index >= 0; index -= 1) {
-      const middleware = this.hooks[index]![member];
-      if (!middleware) continue;
-      any = true;
-      const guarded = guard(this.names[index]!, middleware.call(this.hooks[index], next));
-      next = (message, context) => {
-        // Remembered so that a dropped message can name the hook that dropped it.
-        const run = (context as RunContext<MessageRun>)[RUN];
-        if (run) run.reached = index;
-        return guarded(message, context);
-      };
-    }
-    return any ? next : undefined;
+    return this.compose(member, deliver, (index, guarded) => (message, context) => {
+      // Remembered so that a dropped message can name the hook that dropped it.
+      const run = (context as RunContext<MessageRun>)[RUN];
+      if (run) run.reached = index;
+      return guarded(message, context);
+    });
   }
 
   private composeToolCalls(): ToolCallHandler | undefined {
-    let next: ToolCallHandler = (call, context) => {
-      const run = (context as RunContext<ToolRun>)[RUN];
-      if (!run) throw new Error('a hook passed on a context of its own; pass on the one it was given (spread it to add fields)');
+    return this.compose('onToolCall', (call, context) => {
+      const run = runOf<ToolRun>(context);
       run.performed = call;
       return run.perform(call);
-    };
-    let any = false;
-    for (let index = this.hooks.length - 1; index >= 0; index -= 1) {
-      const middleware = this.hooks[index]!.onToolCall;
-      if (!middleware) continue;
-      any = true;
-      next = guard(this.names[index]!, middleware.call(this.hooks[index], next));
-    }
-    return any ? next : undefined;
+    });
   }
 
   private composeToolResults(): ToolResultHandler | undefined {
-    let next: ToolResultHandler = (result) => result;
+    return this.compose('onToolResult', (result) => result);
+  }
+
+  /**
+   * The chain of `member` over every hook that defines it, in order, ending in `last`; undefined
+   * when no hook defines it. Each handler is guarded so that what it throws names its hook.
+   */
+  private compose<M extends 'onClientMessage' | 'onServerMessage' | 'onToolCall' | 'onToolResult'>(
+    member: M,
+    last: ChainHandler<M>,
+    around: (index: number, guarded: ChainHandler<M>) => ChainHandler<M> = (_index, guarded) => guarded,
+  ): ChainHandler<M> | undefined {
+    let next = last;
     let any = false;
     for (let index = this.hooks.length - 1; index >= 0; index -= 1) {
-      const middleware = this.hooks[index]!.onToolResult;
+      const hook = this.hooks[index]!;
+      const middleware = hook[member] as ((next: ChainHandler<M>) => ChainHandler<M>) | undefined;
       if (!middleware) continue;
       any = true;
-      next = guard(this.names[index]!, middleware.call(this.hooks[index], next));
+      next = around(index, guard(this.names[index]!, middleware.call(hook, next)));
     }
     return any ? next : undefined;
   }
@@ -256,10 +261,11 @@ export class HookRunner {
 }
 
 /** Wraps one hook's handler so that what it throws names it (a refusal or an inner failure passes through as it is). */
-function guard<F extends (...args: never[]) => unknown>(name: string, handler: F): F {
-  return (async (...args: Parameters<F>) => {
+function guard<F>(name: string, handler: F): F {
+  const call = handler as (...args: unknown[]) => unknown;
+  return (async (...args: unknown[]) => {
     try {
-      return await handler(...args);
+      return await call(...args);
     } catch (error) {
       throw error instanceof HookFailure || error instanceof GatewayError ? error : new HookFailure(name, error);
     }

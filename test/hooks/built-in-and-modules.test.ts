@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/gateway.js';
 import type { Hook } from '../../src/hooks/types.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { connectClient, firstText, post, restFixtureConfig, startHookedGateway } from './hook-gateway.js';
+import { connectClient, textOf, post, restFixtureConfig, startHookedGateway } from './hook-gateway.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -138,7 +138,7 @@ describe('hook modules', () => {
     const { url } = await startHookedGateway([restFixtureConfig()], [inCode], { hookModules: [b, a] });
     expect((await post(`${url}/optional_only`, { note: 'rest' })).body).toEqual({ note: 'rest|b|a|code' });
     const client = await connectClient(`${url}/mcp`, 'streamable-http');
-    expect(JSON.parse(firstText(await client.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp|b|a|code' });
+    expect(JSON.parse(textOf(await client.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp|b|a|code' });
   });
 
   it('that are broken stop the start with an error naming the module and the problem, before listening', async () => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import type { Hook, HookContext, JsonRpcMessage, ToolCall } from '../../src/hooks/types.js';
-import { connectClient, firstText, modernClient, post, restFixtureConfig, startHookedGateway } from './hook-gateway.js';
+import { connectClient, textOf, modernClient, post, restFixtureConfig, startHookedGateway } from './hook-gateway.js';
 
 /** Appends `mark` to the `note` argument of every call, recording what it saw. */
 function noteMarker(mark: string, seen: Array<{ call: ToolCall; context: HookContext }> = []): Hook {
@@ -30,13 +30,13 @@ describe('a hook that rewrites arguments', () => {
     expect(rest.body).toEqual({ note: 'rest|hooked' });
 
     const mcp = await connectClient(`${url}/mcp`, 'streamable-http', {}, 'legacy-client');
-    expect(JSON.parse(firstText(await mcp.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp|hooked' });
+    expect(JSON.parse(textOf(await mcp.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp|hooked' });
 
     const sse = await connectClient(`${url}/sse`, 'sse');
-    expect(JSON.parse(firstText(await sse.callTool({ name: 'optional_only', arguments: { note: 'sse' } })))).toEqual({ note: 'sse|hooked' });
+    expect(JSON.parse(textOf(await sse.callTool({ name: 'optional_only', arguments: { note: 'sse' } })))).toEqual({ note: 'sse|hooked' });
 
     const modern = await modernClient(`${url}/mcp`);
-    expect(JSON.parse(firstText(await modern.callTool({ name: 'optional_only', arguments: { note: 'modern' } })))).toEqual({ note: 'modern|hooked' });
+    expect(JSON.parse(textOf(await modern.callTool({ name: 'optional_only', arguments: { note: 'modern' } })))).toEqual({ note: 'modern|hooked' });
 
     expect(seen.map(({ call, context }) => [call.server, call.tool, call.arguments.note, context.frontend])).toEqual([
       ['fixture', 'optional_only', 'rest', 'rest'],
@@ -66,7 +66,7 @@ describe('a hook that rewrites arguments', () => {
     const { url } = await startHookedGateway([restFixtureConfig({ sharing: 'per-session' })], [rewrite]);
     expect((await post(`${url}/optional_only`, { note: 'x' })).body).toEqual({ note: 'from the message hook' });
     const mcp = await connectClient(`${url}/mcp`, 'streamable-http');
-    expect(JSON.parse(firstText(await mcp.callTool({ name: 'optional_only', arguments: { note: 'y' } })))).toEqual({ note: 'from the message hook' });
+    expect(JSON.parse(textOf(await mcp.callTool({ name: 'optional_only', arguments: { note: 'y' } })))).toEqual({ note: 'from the message hook' });
   });
 
   it("sees the real server and tool behind the aggregated endpoint's prefixed names", async () => {
@@ -81,7 +81,7 @@ describe('a hook that rewrites arguments', () => {
     };
     const { url } = await startHookedGateway([restFixtureConfig({ name: 'one' }), restFixtureConfig({ name: 'two' })], [watcher, noteMarker('agg', seen)]);
     const client = await connectClient(`${url}/mcp`, 'streamable-http');
-    expect(JSON.parse(firstText(await client.callTool({ name: 'two_optional_only', arguments: { note: 'n' } })))).toEqual({ note: 'n|agg' });
+    expect(JSON.parse(textOf(await client.callTool({ name: 'two_optional_only', arguments: { note: 'n' } })))).toEqual({ note: 'n|agg' });
     expect(seen.map(({ call, context }) => [call.server, call.tool, context.server])).toEqual([['two', 'optional_only', '*']]);
     expect(messages).toEqual([{ server: '*', name: 'two_optional_only' }]);
   });
@@ -106,7 +106,7 @@ describe('hook order', () => {
     expect(order).toEqual(['first:client', 'second:client', 'first:server', 'second:server']);
     order.length = 0;
     const mcp = await connectClient(`${url}/mcp`, 'streamable-http');
-    expect(JSON.parse(firstText(await mcp.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp|a|b' });
+    expect(JSON.parse(textOf(await mcp.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp|a|b' });
     expect(order).toEqual(['first:client', 'second:client', 'first:server', 'second:server']);
   });
 });
@@ -129,7 +129,7 @@ describe('a dropping hook', () => {
     const client = await connectClient(`${url}/mcp`, 'streamable-http');
     const progress: unknown[] = [];
     const result = await client.callTool({ name: 'progress', arguments: { steps: 3 } }, { onprogress: (p) => progress.push(p) });
-    expect(firstText(result)).toBe('finished');
+    expect(textOf(result)).toBe('finished');
     expect(progress).toEqual([]);
   });
 
@@ -141,7 +141,7 @@ describe('a dropping hook', () => {
     const client = await connectClient(`${url}/mcp`, 'streamable-http');
     await expect(client.callTool({ name: 'text_plain', arguments: {} })).rejects.toThrow('hook "dropper" dropped tools/call');
     // Other calls pass.
-    expect(firstText(await client.callTool({ name: 'text_number', arguments: {} }))).toBe('42');
+    expect(textOf(await client.callTool({ name: 'text_number', arguments: {} }))).toBe('42');
   });
 });
 
@@ -164,7 +164,7 @@ describe('an answering hook', () => {
     expect(refused.status).toBe(422);
     expect(refused.body.detail).toMatchObject({ message: 'the hook says the arguments are wrong', code: -32602 });
     const client = await connectClient(`${url}/sse`, 'sse');
-    expect(firstText(await client.callTool({ name: 'text_plain', arguments: {} }))).toBe('answered by the hook');
+    expect(textOf(await client.callTool({ name: 'text_plain', arguments: {} }))).toBe('answered by the hook');
     await expect(client.callTool({ name: 'text_json', arguments: {} })).rejects.toThrow('the hook says the arguments are wrong');
   });
 
@@ -211,8 +211,8 @@ describe('a throwing hook', () => {
     // A response the server-message hook throws on becomes an error response with the same id: no hang.
     await expect(failing.callTool({ name: 'text_number', arguments: {} })).rejects.toThrow('hook "thrower" failed while handling the response');
     // The session that hit the failures and the other one carry on.
-    expect(firstText(await failing.callTool({ name: 'text_plain', arguments: {} }))).toBe('hello world');
-    expect(firstText(await slow)).toBe('done');
+    expect(textOf(await failing.callTool({ name: 'text_plain', arguments: {} }))).toBe('hello world');
+    expect(textOf(await slow)).toBe('done');
     expect(records.filter((record) => record.hook === 'thrower' && record.level === 50).length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import type { GatewayConfig, StdioUpstreamConfig, UpstreamConfig } from '../../src/config/types.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
+import type { Hook } from '../../src/hooks/types.js';
 import { recordingLogger, stdioConfig } from '../helpers/fixtures.js';
 
 export const restFixturePath = fileURLToPath(new URL('../fixtures/rest-fixture-server.mjs', import.meta.url));
@@ -29,6 +30,7 @@ export async function startRestGateway(
   upstreams: UpstreamConfig[],
   overrides: Partial<GatewayConfig> = {},
   backoff = { initialMs: 100, maxMs: 500 },
+  hooks: readonly Hook[] = [],
 ): Promise<RunningRestGateway> {
   const { logger, records } = recordingLogger();
   const gateway = createGateway(
@@ -43,7 +45,7 @@ export async function startRestGateway(
       info: {},
       ...overrides,
     },
-    { logger, upstream: { backoff } },
+    { logger, upstream: { backoff }, hooks },
   );
   running.push(gateway);
   const { url } = await gateway.start();
