@@ -6,12 +6,14 @@
  * - REST: `dist/cli/bin.js` (the built gateway executable, plain Node) serving the same demo server,
  *   loaded with autocannon `POST /echo`;
  * - the bridge: `tools/call` through the gateway's `/mcp` (one session; one session per caller;
- *   the SDK client on one session) and `/sse`, each path with a gateway of its own.
+ *   the SDK client on one session) and `/sse`, each path with a gateway of its own;
+ * - hooks: REST and `/mcp` (one session) with no hooks, an empty hook chain and a pass-through
+ *   chain, in short runs interleaved and repeated, for the chain's cost in calls/s.
  *
  * At each concurrency level the paths run one after the other (direct first), so the noise of a
  * shared machine falls on all alike. Settings come from the environment (see `bench/README.md`);
- * `--json` prints the JSON report on stdout and the table on stderr; `--only rest|bridge|<paths>`
- * runs some gateway paths (direct always runs).
+ * `--json` prints the JSON report on stdout and the table on stderr; `--only rest|bridge|hooks|<paths>`
+ * runs some gateway paths or the hook chain cases (direct always runs).
  *
  * @module
  */
@@ -24,9 +26,11 @@ import { fileURLToPath } from 'node:url';
 import { bridgeDriver } from './lib/bridge-load.js';
 import { connectDirect, directLoad, type DirectClient } from './lib/direct-load.js';
 import { isAlive, startGateway, type GatewayProcess } from './lib/gateway-process.js';
-import { GATEWAY_PATHS, PATH_GROUPS, PATH_INFO, type GatewayPathId, type Load, type LoadDriver } from './lib/paths.js';
-import { clockTicks, cpuMs, memoryMiB } from './lib/proc-stats.js';
-import { checkTargets, formatReport, type BenchReport, type GatewayMemory, type LevelResult, type PathMeasurement } from './lib/report.js';
+import { runHookChains, type HookChainReport, type HookChainSettings } from './lib/hook-chain.js';
+import { measureRun } from './lib/measure.js';
+import { GATEWAY_PATHS, PATH_GROUPS, PATH_INFO, type GatewayPathId, type LoadDriver } from './lib/paths.js';
+import { clockTicks, memoryMiB } from './lib/proc-stats.js';
+import { checkTargets, formatReport, type BenchReport, type GatewayMemory, type LevelResult } from './lib/report.js';
 import { restDriver } from './lib/rest-load.js';
 import { failureCount } from './lib/stats.js';
 
@@ -43,6 +47,8 @@ interface Settings {
   idleSeconds: number;
   concurrency: number[];
   paths: GatewayPathId[];
+  /** The hook chain cases, when selected. */
+  hooks: HookChainSettings | undefined;
   jsonOnStdout: boolean;
   jsonPath: string;
 }
@@ -55,17 +61,38 @@ function positiveNumber(name: string, fallback: number): number {
   return value;
 }
 
-/** `--only rest`, `--only bridge`, or path names separated by commas (`--only mcp,sse`). */
-function selectedPaths(only: string | undefined): GatewayPathId[] {
-  if (only === undefined) return [...GATEWAY_PATHS];
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  return value;
+}
+
+function concurrencyLevels(name: string, fallback: string): number[] {
+  return (process.env[name] || fallback).split(',').map((part) => {
+    const value = Number(part.trim());
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be positive integers separated by commas, got '${part}'`);
+    return value;
+  });
+}
+
+/**
+ * `--only rest`, `--only bridge`, `--only hooks`, or path names separated by commas (`--only
+ * mcp,sse`, `--only rest,hooks`). Without `--only`: every path and the hook chain cases.
+ */
+function selected(only: string | undefined): { paths: GatewayPathId[]; hooks: boolean } {
+  if (only === undefined) return { paths: [...GATEWAY_PATHS], hooks: true };
   const chosen = new Set<GatewayPathId>();
+  let hooks = false;
   for (const part of only.split(',').map((name) => name.trim())) {
-    if (part === 'rest' || part === 'bridge') PATH_GROUPS[part].forEach((path) => chosen.add(path));
+    if (part === 'hooks') hooks = true;
+    else if (part === 'rest' || part === 'bridge') PATH_GROUPS[part].forEach((path) => chosen.add(path));
     else if ((GATEWAY_PATHS as readonly string[]).includes(part)) chosen.add(part as GatewayPathId);
-    else throw new Error(`--only takes rest, bridge or paths among ${GATEWAY_PATHS.join(', ')} separated by commas, got '${part}'`);
+    else throw new Error(`--only takes rest, bridge, hooks or paths among ${GATEWAY_PATHS.join(', ')} separated by commas, got '${part}'`);
   }
   // The run order stays the catalog's whatever order they were named in.
-  return GATEWAY_PATHS.filter((path) => chosen.has(path));
+  return { paths: GATEWAY_PATHS.filter((path) => chosen.has(path)), hooks };
 }
 
 function readSettings(argv: string[]): Settings {
@@ -76,20 +103,26 @@ function readSettings(argv: string[]): Settings {
     if (arg === '--json') jsonOnStdout = true;
     else if (arg === '--only' && argv[i + 1] !== undefined) only = argv[++i];
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
-    else throw new Error(`unknown argument ${arg} (the flags are --json and --only rest|bridge|<paths>; settings are BENCH_* variables)`);
+    else throw new Error(`unknown argument ${arg} (the flags are --json and --only rest|bridge|hooks|<paths>; settings are BENCH_* variables)`);
   }
-  const levels = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map((part) => part.trim());
-  const concurrency = levels.map((part) => {
-    const value = Number(part);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_CONCURRENCY must be positive integers separated by commas, got '${part}'`);
-    return value;
-  });
+  const concurrency = concurrencyLevels('BENCH_CONCURRENCY', '1,16,64');
+  const warmupSeconds = positiveNumber('BENCH_WARMUP_SECONDS', 1);
+  const selection = selected(only);
   return {
     seconds: positiveNumber('BENCH_SECONDS', 10),
-    warmupSeconds: positiveNumber('BENCH_WARMUP_SECONDS', 1),
+    warmupSeconds,
     idleSeconds: positiveNumber('BENCH_IDLE_SECONDS', 15),
     concurrency,
-    paths: selectedPaths(only),
+    paths: selection.paths,
+    hooks: selection.hooks
+      ? {
+          blocks: positiveInteger('BENCH_HOOKS_BLOCKS', 6),
+          rounds: positiveInteger('BENCH_HOOKS_ROUNDS', 3),
+          seconds: positiveNumber('BENCH_HOOKS_SECONDS', 1),
+          warmupSeconds,
+          concurrency: concurrencyLevels('BENCH_HOOKS_CONCURRENCY', concurrency.join(',')),
+        }
+      : undefined,
     jsonOnStdout,
     jsonPath: process.env.BENCH_JSON_OUT ?? join(tmpdir(), 'mcpgate-bench', 'latest.json'),
   };
@@ -128,38 +161,6 @@ function printEachWarningOnce(): void {
     seen.add(kind);
     process.stderr.write(`[bench] (node) ${warning.name}: ${warning.message} (printed once)\n`);
   });
-}
-
-/** What a measured run is compared with and charged to. */
-interface Processes {
-  /** The gateway serving the path; undefined for direct. */
-  gateway: GatewayProcess | undefined;
-  /** The demo server answering the path. */
-  upstreamPid: number | undefined;
-}
-
-/**
- * Warm-up, then the measured run with the CPU time of the gateway, of the demo server and of this
- * process read around it. The ratio to direct is filled in by the caller.
- */
-async function measureRun(load: Load, processes: Processes, settings: Settings): Promise<Omit<PathMeasurement, 'ratioToDirect'>> {
-  await load.run(settings.warmupSeconds);
-  const { gateway, upstreamPid } = processes;
-  const gatewayCpuBefore = gateway === undefined ? 0 : cpuMs(gateway.pid);
-  const upstreamCpuBefore = upstreamPid === undefined ? 0 : cpuMs(upstreamPid);
-  const clientCpuBefore = process.cpuUsage();
-  const run = await load.run(settings.seconds);
-  const clientCpu = process.cpuUsage(clientCpuBefore);
-  const gatewayCpu = gateway === undefined ? undefined : cpuMs(gateway.pid) - gatewayCpuBefore;
-  const upstreamCpu = upstreamPid === undefined ? undefined : cpuMs(upstreamPid) - upstreamCpuBefore;
-  return {
-    path: run.path,
-    run,
-    gatewayCpuMsPerCall: gatewayCpu === undefined ? null : gatewayCpu / run.responses,
-    clientCpuMsPerCall: (clientCpu.user + clientCpu.system) / 1000 / run.responses,
-    upstreamCpuMsPerCall: upstreamCpu === undefined ? null : upstreamCpu / run.responses,
-    gatewayPeakRssMiB: gateway === undefined ? null : memoryMiB(gateway.pid).peak,
-  };
 }
 
 interface GatewayPath {
@@ -245,19 +246,24 @@ async function main(): Promise<number> {
     // Idle memory: after start-up and a few calls (lazy initialisation done), then quiet. V8 trims
     // its heap (the memory reducer) only after some seconds without allocation, so both the RSS one
     // second after the calls and the settled RSS after BENCH_IDLE_SECONDS are reported. The
-    // gateways wait side by side.
+    // gateways wait side by side. Without such paths (`--only hooks`) there is no memory to read.
+    const readMemory = gatewayPaths.length > 0;
     for (const { driver } of gatewayPaths) for (let i = 1; i < PROBE_CALLS; i += 1) await driver.probe();
-    await sleep(1_000);
+    if (readMemory) await sleep(1_000);
     const afterCallsRss = new Map(gatewayPaths.map(({ path, gateway }) => [path, memoryMiB(gateway.pid).rss]));
-    log(`idle: waiting ${settings.idleSeconds} s for the gateways to settle`);
-    await sleep(Math.max(0, settings.idleSeconds - 1) * 1_000);
+    if (readMemory) {
+      log(`idle: waiting ${settings.idleSeconds} s for the gateways to settle`);
+      await sleep(Math.max(0, settings.idleSeconds - 1) * 1_000);
+    }
     const idleRss = new Map(gatewayPaths.map(({ path, gateway }) => [path, memoryMiB(gateway.pid).rss]));
 
     const levels: LevelResult[] = [];
     for (const concurrency of settings.concurrency) levels.push(await measureLevel(concurrency, settings, direct, gatewayPaths, log));
 
-    log(`settling: waiting ${settings.idleSeconds} s after the last level`);
-    await sleep(settings.idleSeconds * 1_000);
+    if (readMemory) {
+      log(`settling: waiting ${settings.idleSeconds} s after the last level`);
+      await sleep(settings.idleSeconds * 1_000);
+    }
     const memory: BenchReport['gatewayMemoryMiB'] = {};
     for (const { path, gateway } of gatewayPaths) {
       // VmHWM only grows: read now, it is the peak over every level.
@@ -266,9 +272,28 @@ async function main(): Promise<number> {
       memory[path] = gatewayMemory;
     }
 
+    // The hook chains last, after the other paths' memory is read: gateways of their own, started
+    // afresh for each block; short runs, interleaved and repeated (lib/hook-chain.ts).
+    let hookChain: HookChainReport | null = null;
+    if (settings.hooks) {
+      hookChain = await runHookChains(settings.hooks, {
+        repoRoot,
+        startGateway: async (extraArgs) => {
+          const gateway = await startGateway(gatewayBin, repoRoot, extraArgs);
+          cleanup.add(gateway.stop);
+          return gateway;
+        },
+        driver: (frontend, baseUrl) => (frontend === 'rest' ? restDriver(baseUrl) : bridgeDriver(frontend, baseUrl)),
+        log,
+      });
+    }
+
     const probesOk = Object.values(probes).every((probe) => probe.ok);
-    const runsOk = levels.every((level) => level.paths.every((m) => failureCount(m.run) === 0));
-    const valid = probesOk && runsOk;
+    const hookProbesOk = (hookChain?.probes ?? []).every((probe) => probe.ok);
+    const runsOk =
+      levels.every((level) => level.paths.every((m) => failureCount(m.run) === 0)) &&
+      (hookChain?.levels ?? []).every((level) => level.frontends.every((f) => f.chains.every((c) => c.failures === 0)));
+    const valid = probesOk && hookProbesOk && runsOk;
     const report: BenchReport = {
       startedAt,
       environment: {
@@ -289,7 +314,8 @@ async function main(): Promise<number> {
       probes,
       levels,
       gatewayMemoryMiB: memory,
-      targets: checkTargets(levels, memory, settings.paths),
+      hookChain,
+      targets: checkTargets(levels, memory, settings.paths, hookChain),
       valid,
     };
 

@@ -59,11 +59,16 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Starts the gateway on a free port and resolves once `GET /readyz` answers 200. */
-export async function startGateway(binPath: string, cwd: string, readyTimeoutMs = 30_000): Promise<GatewayProcess> {
+/**
+ * Starts the gateway on a free port and resolves once `GET /readyz` answers 200. `extraArgs` go
+ * on its command line after the port and log level (`--hook <file>` for the hook chain cases; a
+ * hook module that cannot be loaded stops the gateway before it listens, so a ready gateway has
+ * loaded them).
+ */
+export async function startGateway(binPath: string, cwd: string, extraArgs: readonly string[] = [], readyTimeoutMs = 30_000): Promise<GatewayProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(binPath, ['--port', String(port), '--log-level', 'warning'], {
+  const child = spawn(binPath, ['--port', String(port), '--log-level', 'warning', ...extraArgs], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

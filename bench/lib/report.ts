@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { HOOK_CHAIN_INFO, HOOK_FRONTENDS, HOOK_FRONTEND_LABEL, type HookChainReport, type HookFrontend } from './hook-chain.js';
 import { PATH_INFO, isBridgePath, type GatewayPathId, type PathId } from './paths.js';
 import { failureCount, type RunResult } from './stats.js';
 import type { RestRun } from './rest-load.js';
@@ -72,6 +73,8 @@ export interface BenchReport {
   levels: LevelResult[];
   /** Each gateway path has a gateway process of its own. */
   gatewayMemoryMiB: Partial<Record<GatewayPathId, GatewayMemory>>;
+  /** The hook chain cases (`--only hooks`, and the full run); null when not run. */
+  hookChain: HookChainReport | null;
   targets: TargetResult[];
   /** False when any run had a failure or a probe was wrong: its numbers do not describe the working route. */
   valid: boolean;
@@ -130,8 +133,46 @@ function cpuUnderLoad(levels: LevelResult[], path: GatewayPathId, limitMs: numbe
   };
 }
 
-/** Checks the targets of the paths that ran. */
-export function checkTargets(levels: LevelResult[], memory: BenchReport['gatewayMemoryMiB'], paths: readonly GatewayPathId[]): TargetResult[] {
+/** The most a hook chain may cost, in percent of the calls/s of the same gateway without hooks. */
+const HOOK_CHAIN_COST_LIMIT_PERCENT = 3;
+
+/**
+ * A chain's cost in calls/s against no hooks on one frontend: the median of every per-round cost
+ * of every level and block. Not the worst level's: the largest of several noisy medians is biased
+ * upwards by the noise alone. Each level's median is shown beside it, and whether the confidence
+ * interval is narrow enough to tell the limit.
+ */
+function hookChainCost(hookChain: HookChainReport, frontend: HookFrontend, chain: 'empty' | 'pass-through'): TargetResult {
+  const name = `hooks, ${HOOK_FRONTEND_LABEL[frontend]}: ${HOOK_CHAIN_INFO[chain].label} vs no hooks`;
+  const target = `cost < ${HOOK_CHAIN_COST_LIMIT_PERCENT}% of calls/s`;
+  const cost = hookChain.costs.find((c) => c.frontend === frontend && c.chain === chain);
+  if (!cost || cost.pairs === 0) return { name, target, measured: 'not run', status: 'N/A' };
+  const probesOk = hookChain.probes.filter((probe) => probe.frontend === frontend && (probe.chain === chain || probe.chain === 'none')).every((probe) => probe.ok);
+  const [low, high] = cost.costCi95Percent;
+  const decided = high < HOOK_CHAIN_COST_LIMIT_PERCENT || low >= HOOK_CHAIN_COST_LIMIT_PERCENT;
+  const perLevel = hookChain.levels
+    .map((level) => {
+      const summary = level.frontends.find((f) => f.frontend === frontend)?.chains.find((c) => c.chain === chain);
+      return `c=${level.concurrency}: ${percent(summary?.costPercent ?? null)}`;
+    })
+    .join(', ');
+  return {
+    name,
+    target,
+    measured:
+      `${percent(cost.costPercent)} (95% CI ${percent(low)} .. ${percent(high)}${decided ? '' : `: cannot tell ${HOOK_CHAIN_COST_LIMIT_PERCENT}%`}; ` +
+      `${cost.pairs} pairs; ${perLevel}; gw CPU/call ${percent(cost.cpuPerCallChangePercent)})`,
+    status: verdict(probesOk && cost.valid, cost.costPercent < HOOK_CHAIN_COST_LIMIT_PERCENT),
+  };
+}
+
+/** Checks the targets of the paths that ran, and of the hook chains when they ran. */
+export function checkTargets(
+  levels: LevelResult[],
+  memory: BenchReport['gatewayMemoryMiB'],
+  paths: readonly GatewayPathId[],
+  hookChain: HookChainReport | null = null,
+): TargetResult[] {
   const targets: TargetResult[] = [];
   const allValid = (path: PathId): boolean => levels.every((level) => validAt(level, path));
 
@@ -172,7 +213,87 @@ export function checkTargets(levels: LevelResult[], memory: BenchReport['gateway
         : { name, target: '< 100 MiB', measured: 'level 64 not run', status: 'N/A' },
     );
   }
+
+  if (hookChain) {
+    for (const frontend of HOOK_FRONTENDS) for (const chain of ['empty', 'pass-through'] as const) targets.push(hookChainCost(hookChain, frontend, chain));
+  }
   return targets;
+}
+
+const percent = (value: number | null, digits = 1): string => (value === null || !Number.isFinite(value) ? '-' : `${value > 0 ? '+' : ''}${value.toFixed(digits)}%`);
+
+/** The hook chains' table: each chain's median calls/s, every round's, and its cost against no hooks. */
+function formatHookChain(hookChain: HookChainReport): string[] {
+  const { blocks, rounds, seconds, warmupSeconds } = hookChain.settings;
+  const lines: string[] = [
+    'Hook chains: REST (POST /echo) and mcp (/mcp, one session), each chain in a gateway of its own (serving both), started',
+    `afresh for each of ${blocks} blocks. In each block, at each level: ${warmupSeconds} s warm-up of each, then ${rounds} rounds, each running`,
+    `every chain of each frontend for ${seconds} s, in each of the six orders of the chains in turn.`,
+  ];
+  for (const chain of ['none', 'empty', 'pass-through'] as const) lines.push(`  ${HOOK_CHAIN_INFO[chain].label.padEnd(13)} ${HOOK_CHAIN_INFO[chain].description}`);
+  lines.push('');
+  for (const probe of hookChain.probes) {
+    if (!probe.ok) lines.push(`!!! probe hooks ${probe.frontend}/${probe.chain} (block ${probe.block + 1}): WRONG: ${probe.answer.slice(0, 120)}`);
+  }
+  const rows: string[][] = [
+    ['conc', 'frontend', 'chain', 'calls/s', 'cost', 'cost 95% CI', 'cost in each block', 'p50', 'gw CPU/call', 'gw CPU/call vs none'],
+  ];
+  for (const level of hookChain.levels) {
+    for (const { frontend, chains } of level.frontends) {
+      for (const summary of chains) {
+        rows.push([
+          String(level.concurrency),
+          HOOK_FRONTEND_LABEL[frontend],
+          HOOK_CHAIN_INFO[summary.chain].label,
+          fixed(summary.medianCallsPerSecond, 0),
+          summary.chain === 'none' ? '(baseline)' : percent(summary.costPercent),
+          summary.costCi95Percent === null ? '' : `${percent(summary.costCi95Percent[0])} .. ${percent(summary.costCi95Percent[1])}`,
+          summary.blockCostsPercent === null ? '' : summary.blockCostsPercent.map((cost) => percent(cost)).join(' '),
+          ms(summary.medianP50Ms, 3),
+          ms(summary.medianGatewayCpuMsPerCall, 4),
+          summary.chain === 'none' ? '' : percent(summary.cpuPerCallChangePercent),
+        ]);
+      }
+    }
+  }
+  for (const cost of hookChain.costs) {
+    rows.push([
+      'all',
+      HOOK_FRONTEND_LABEL[cost.frontend],
+      HOOK_CHAIN_INFO[cost.chain].label,
+      '',
+      percent(cost.costPercent),
+      `${percent(cost.costCi95Percent[0])} .. ${percent(cost.costCi95Percent[1])}`,
+      `(${cost.pairs} pairs)`,
+      '',
+      '',
+      percent(cost.cpuPerCallChangePercent),
+    ]);
+  }
+  lines.push(
+    table(rows, 3),
+    '',
+    'calls/s, p50, gw CPU/call: medians over the rounds of every block. cost: the median of the per-round costs,',
+    '1 - (calls/s of the chain / calls/s without hooks in the same round), in percent (positive: the chain is slower);',
+    'cost 95% CI: the confidence interval of that median (from the ranks of the per-round costs: no assumption on the',
+    "noise); cost in each block: the median of each block's rounds (each block has gateway processes of its own).",
+    'gw CPU/call vs none: the median per-round change in gateway CPU per call. all: every pair of every level, what the',
+    'targets are checked on. The empty chain composes to no chain at all: its cost is the noise floor of the comparison.',
+    "Every run's figures are in the JSON report (hookChain).",
+    '',
+  );
+  const failed = hookChain.levels.flatMap((level) =>
+    level.frontends.flatMap(({ frontend, chains }) =>
+      chains.flatMap((summary) => summary.runs.filter((run) => failureCount(run.measurement.run) > 0).map((run) => ({ level, frontend, summary, run }))),
+    ),
+  );
+  for (const { level, frontend, summary, run } of failed) {
+    lines.push(
+      `!!! hooks c=${level.concurrency} ${HOOK_FRONTEND_LABEL[frontend]} ${HOOK_CHAIN_INFO[summary.chain].label} block ${run.block + 1} round ${run.round + 1}: ${describeFailures(run.measurement.run)}`,
+    );
+  }
+  if (failed.length > 0) lines.push('');
+  return lines;
 }
 
 /** Columns padded to a common width: the first `leftColumns` left-aligned, the rest right-aligned (numbers). */
@@ -209,7 +330,8 @@ export function formatReport(report: BenchReport): string {
     `mcpgate bench: the gateway's paths vs direct (SDK client over stdio), tool "echo"`,
     `node ${env.node}, ${env.cpus} CPUs, load average ${env.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ` +
       `${env.loadAverageAtEnd.map((l) => l.toFixed(2)).join(' ')} at end`,
-    `${report.settings.seconds} s per run after ${report.settings.warmupSeconds} s warm-up; at each level direct runs first, then ${paths.join(', ')}`,
+    `${report.settings.seconds} s per run after ${report.settings.warmupSeconds} s warm-up; at each level direct runs first${paths.length > 0 ? `, then ${paths.join(', ')}` : ''}` +
+      (report.hookChain ? '; then the hook chains (below)' : ''),
     '',
   );
   for (const path of ['direct' as const, ...paths]) lines.push(`  ${PATH_INFO[path].label.padEnd(15)} ${PATH_INFO[path].description}`);
@@ -248,18 +370,22 @@ export function formatReport(report: BenchReport): string {
     '',
   );
 
+  if (report.hookChain) lines.push(...formatHookChain(report.hookChain));
+
   const memoryRows: string[][] = [['gateway of', 'after calls', 'idle', 'peak', 'settled']];
   for (const path of paths) {
     const memory = report.gatewayMemoryMiB[path];
     if (!memory) continue;
     memoryRows.push([PATH_INFO[path].label, ...[memory.afterCalls, memory.idle, memory.peak, memory.settled].map((value) => `${fixed(value, 1)} MiB`)]);
   }
-  lines.push(
-    table(memoryRows),
-    'after calls / idle: 1 s / BENCH_IDLE_SECONDS after start-up and 20 probe calls; peak: VmHWM after every',
-    'level; settled: VmRSS BENCH_IDLE_SECONDS after the last level, its sessions closed.',
-    '',
-  );
+  if (memoryRows.length > 1) {
+    lines.push(
+      table(memoryRows),
+      'after calls / idle: 1 s / BENCH_IDLE_SECONDS after start-up and 20 probe calls; peak: VmHWM after every',
+      'level; settled: VmRSS BENCH_IDLE_SECONDS after the last level, its sessions closed.',
+      '',
+    );
+  }
 
   const failed = report.levels.flatMap((level) => level.paths.map((m) => m.run)).filter((run) => failureCount(run) > 0);
   if (failed.length > 0) {
