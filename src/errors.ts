@@ -74,6 +74,18 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A server's JSON-RPC error (or one a hook answered with in its place) as the `UPSTREAM_ERROR`
+ * carrying its `code` and `data`, which each frontend maps further (`gatewayErrorResponse` gives
+ * the same JSON-RPC error back; the REST table maps the code to a status).
+ */
+export function upstreamJsonRpcError(error: { code: number; message: string; data?: unknown }, cause?: unknown): GatewayError {
+  return new GatewayError('UPSTREAM_ERROR', error.message, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { code: error.code, ...(error.data === undefined ? {} : { data: error.data }) },
+  });
+}
+
 export function isGatewayError(error: unknown, code?: GatewayErrorCode): error is GatewayError {
   return error instanceof GatewayError && (code === undefined || error.code === code);
 }

@@ -16,7 +16,7 @@
  * @module
  */
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
-import { GatewayError } from '../errors.js';
+import { GatewayError, upstreamJsonRpcError } from '../errors.js';
 import type { Direction, HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
 import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolResult } from '../hooks/types.js';
 import {
@@ -107,7 +107,7 @@ class HookedTransport implements Transport {
       if (call?.settle) {
         // The session's answer to a hooked call: the call's hooks see it before the client does.
         if ('result' in message) call.settle.resolve(message.result as ToolResult);
-        else call.settle.reject(errorOfResponse(message.error));
+        else call.settle.reject(upstreamJsonRpcError(message.error as { code: number; message: string; data?: unknown }));
         return Promise.resolve();
       }
     }
@@ -224,12 +224,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
   const id = (message as { id?: unknown }).id;
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;
-}
-
-/** A session's JSON-RPC error as the error a tool hook's `next` rejects with (and back again, unchanged, by `gatewayErrorResponse`). */
-function errorOfResponse(error: unknown): GatewayError {
-  const { code, message, data } = error as { code: number; message: string; data?: unknown };
-  return new GatewayError('UPSTREAM_ERROR', message, { details: { code, ...(data === undefined ? {} : { data }) } });
 }
 
 /** The answer to a request the hooks did not pass on: a hook's own, or an error naming why. */

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Context } from 'hono';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError, isGatewayError, upstreamJsonRpcError } from '../errors.js';
 import type { HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
 import type { HookContext, JsonRpcMessage, JsonRpcRequest, ToolResult } from '../hooks/types.js';
 import { gatewayErrorResponse } from '../bridge/json-rpc.js';
@@ -63,7 +63,7 @@ export async function requestThroughHooks(
   // Unchanged, the call's own error keeps its status and Retry-After (a JSON-RPC error has neither).
   if (answered === response && failure !== undefined) throw failure;
   if (answered && 'result' in answered) return answered.result;
-  if (answered && 'error' in answered) throw errorOfJsonRpc(answered.error);
+  if (answered && 'error' in answered) throw upstreamJsonRpcError(answered.error);
   throw new GatewayError('HOOK_FAILED', `a hook replaced the answer to ${method} with something that is not a response`);
 }
 
@@ -92,15 +92,10 @@ function resultOf(outcome: Exclude<MessageOutcome, { kind: 'delivered' }>, dropp
   switch (outcome.kind) {
     case 'answered':
       if ('result' in outcome.answer) return outcome.answer.result;
-      throw errorOfJsonRpc(outcome.answer.error);
+      throw upstreamJsonRpcError(outcome.answer.error);
     case 'dropped':
       throw new GatewayError('FORBIDDEN', dropped.replace('%s', outcome.hook));
     case 'refused':
       throw outcome.error;
   }
-}
-
-/** A JSON-RPC error (a hook's, or one a hook put in place) as the error the REST table maps by its code. */
-function errorOfJsonRpc(error: { code: number; message: string; data?: unknown }): GatewayError {
-  return new GatewayError('UPSTREAM_ERROR', error.message, { details: { code: error.code, ...(error.data === undefined ? {} : { data: error.data }) } });
 }

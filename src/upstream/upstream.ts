@@ -22,7 +22,7 @@ import {
   type StandardSchemaV1,
 } from '@modelcontextprotocol/client';
 import type { UpstreamConfig } from '../config/types.js';
-import { GatewayError, describeError } from '../errors.js';
+import { GatewayError, describeError, upstreamJsonRpcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { toolPolicy } from '../hooks/tool-policy.js';
 import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalog.js';
@@ -610,10 +610,7 @@ export class Upstream {
       }
     }
     if (error instanceof ProtocolError) {
-      return new GatewayError('UPSTREAM_ERROR', error.message, {
-        cause: error,
-        details: { code: error.code, ...(error.data === undefined ? {} : { data: error.data }) },
-      });
+      return upstreamJsonRpcError(error, error);
     }
     return new GatewayError('UPSTREAM_ERROR', `the call to ${what} on ${server} failed: ${describeError(error)}`, { cause: error });
   }
