@@ -2,13 +2,21 @@
  * Composes a running gateway from a validated config: one supervised `Upstream` per enabled
  * server, the HTTP app, and the listening server. The CLI and library users both start here.
  *
+ * `reload()` applies a new config server by server: added servers start, removed ones stop,
+ * changed ones are replaced, and unchanged ones are not touched. The frontends read the one live
+ * set of upstreams, so routes, documents and the aggregated endpoint follow it. A changed server
+ * keeps serving until its replacement has made its first connection attempt, and what is in
+ * flight on a server taken out is let finish (up to `reloadDrainMs`) before it stops.
+ *
  * @module
  */
 import type { Hono } from 'hono';
 import { Bridge } from './bridge/bridge.js';
+import { diffConfigs, type ConfigDiff } from './config/config-diff.js';
 import { httpSettings } from './config/http-defaults.js';
-import type { GatewayConfig } from './config/types.js';
-import { builtInHooks, configuredHooks } from './hooks/configured-hooks.js';
+import type { GatewayConfig, UpstreamConfig } from './config/types.js';
+import { GatewayError } from './errors.js';
+import { builtInHooks, ConfiguredHooks } from './hooks/configured-hooks.js';
 import { HookRunner } from './hooks/hook-runner.js';
 import type { Hook } from './hooks/types.js';
 import { createApp } from './http/app.js';
@@ -16,6 +24,7 @@ import { listen, type RunningServer } from './http/server.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { ChildProcessRegistry } from './upstream/child-registry.js';
 import { Upstream, type UpstreamOptions } from './upstream/upstream.js';
+import { UpstreamSet } from './upstream/upstream-set.js';
 import { packageVersion } from './version.js';
 
 export interface GatewayOptions {
@@ -25,12 +34,31 @@ export interface GatewayOptions {
   upstream?: Pick<UpstreamOptions, 'backoff' | 'connectTimeoutMs' | 'stableAfterMs'>;
   /** Hooks on every message and call, run after those of `config.hookModules`, in this order. */
   hooks?: readonly Hook[];
+  /**
+   * On a reload, how long calls and sessions of a server taken out (removed or changed) may run
+   * on before it is stopped and they fail; default 30 s.
+   */
+  reloadDrainMs?: number;
+}
+
+/** What a reload did, by server name. */
+export interface ReloadReport {
+  added: string[];
+  removed: string[];
+  /** Changed servers, replaced by a new connection (a new child for stdio). */
+  restarted: string[];
+  unchanged: string[];
+  /** The hook list was rebuilt with new modules or a new audit log. */
+  hooksChanged: boolean;
+  /** Settings that changed but apply only after a restart (e.g. `port: 8000 → 9000`); the gateway goes on with the old ones. */
+  restartRequired: string[];
 }
 
 export interface Gateway {
+  /** The config in force: the one given, or the last one reloaded. */
   readonly config: GatewayConfig;
   readonly app: Hono;
-  /** Upstreams by server name, in config order. */
+  /** Upstreams by server name, in config order; follows reloads. */
   readonly upstreams: ReadonlyMap<string, Upstream>;
   /**
    * Loads the hook modules, listens, then starts every upstream (concurrently, in the
@@ -44,26 +72,34 @@ export interface Gateway {
   close(): Promise<void>;
   /** Last resort, synchronous: SIGKILLs every child process group (a second Ctrl-C). */
   kill(): void;
+  /**
+   * Applies `next` (a config file read again) to the running gateway; see the module comment.
+   * Reloads run one at a time, in the order asked. Resolves once every changed server has been
+   * replaced; servers taken out finish draining in the background. Rejects, having changed
+   * nothing, when a hook module of `next` cannot be loaded (`CONFIG_INVALID`), or when the
+   * gateway serves one server from the command line (`NOT_SUPPORTED`: there is no file to reload).
+   */
+  reload(next: GatewayConfig): Promise<ReloadReport>;
 }
 
-export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
+const DEFAULT_RELOAD_DRAIN_MS = 30_000;
+
+export function createGateway(initialConfig: GatewayConfig, options: GatewayOptions = {}): Gateway {
+  let config = initialConfig;
   const logger = options.logger ?? silentLogger();
   const children = new ChildProcessRegistry();
   // The modules' hooks join when `start()` has loaded them.
   const hooks = new HookRunner(logger, [...builtInHooks(config), ...(options.hooks ?? [])]);
-  const upstreams = new Map<string, Upstream>();
-  for (const upstreamConfig of config.upstreams) {
-    upstreams.set(
-      upstreamConfig.name,
-      new Upstream(upstreamConfig, {
-        ...options.upstream,
-        logger,
-        children,
-        clientInfo: { name: 'mcpgate', version: packageVersion },
-        allowTool: (server, tool) => hooks.allowsTool(server, tool),
-      }),
-    );
-  }
+  const hookSet = new ConfiguredHooks(options.hooks);
+  const newUpstream = (upstreamConfig: UpstreamConfig): Upstream =>
+    new Upstream(upstreamConfig, {
+      ...options.upstream,
+      logger,
+      children,
+      clientInfo: { name: 'mcpgate', version: packageVersion },
+      allowTool: (server, tool) => hooks.allowsTool(server, tool),
+    });
+  const upstreams = new UpstreamSet(config.upstreams.map(newUpstream));
   const settings = httpSettings(config);
   const bridge = new Bridge({ upstreams, settings: settings.mcp, logger, children, hooks });
   const app = createApp({
@@ -81,20 +117,87 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   let hooksLoaded: Promise<void> | undefined;
   let listening: Promise<RunningServer> | undefined;
   let closing: Promise<void> | undefined;
+  let url: string | undefined;
+  let reloads: Promise<unknown> = Promise.resolve();
+  /** Upstreams a reload started that are not yet in the set, and servers taken out still draining. */
+  const pending = new Set<Upstream>();
+  const draining = new Set<Promise<void>>();
+
+  /** Takes `upstream` out of service in the background: its calls finish, then it stops. */
+  const retire = (upstream: Upstream, reason: string): void => {
+    const done = bridge
+      .retire(upstream, options.reloadDrainMs ?? DEFAULT_RELOAD_DRAIN_MS, reason)
+      .catch((error: unknown) => logger.error({ err: error, server: upstream.name }, 'a server taken out by a reload did not stop cleanly'))
+      .finally(() => draining.delete(done));
+    draining.add(done);
+  };
+
+  const applyReload = async (next: GatewayConfig): Promise<ReloadReport> => {
+    if (closing) throw new Error('the gateway is closed');
+    if (config.mode !== 'multi' || next.mode !== 'multi') {
+      throw new GatewayError('NOT_SUPPORTED', 'only a gateway started with a config file can reload its servers');
+    }
+    const diff = diffConfigs(config, next);
+    // The one step that can fail comes first, so that a failure changes nothing.
+    const nextHooks = await hookSet.resolve(next);
+    const hooksChanged = diff.hooksChanged || diff.auditLogChanged;
+    const live = new Map([...upstreams].map(([name, upstream]) => [name, upstream]));
+    const order = next.upstreams.map((upstream) => upstream.name);
+    const publish = (): void => upstreams.replace(order.map((name) => live.get(name)!));
+
+    const removed = diff.removed.map((name) => live.get(name)!);
+    for (const name of diff.removed) live.delete(name);
+    const replacements = diff.changed.map((changed) => ({ old: live.get(changed.name)!, next: newUpstream(changed) }));
+    const added = diff.added.map(newUpstream);
+    for (const upstream of [...added, ...replacements.map((r) => r.next)]) {
+      bridge.prepare(upstream);
+      pending.add(upstream);
+      upstream.start();
+    }
+    for (const upstream of added) live.set(upstream.name, upstream);
+    config = { ...config, upstreams: next.upstreams, disabledUpstreams: next.disabledUpstreams, hookModules: next.hookModules, auditLog: next.auditLog };
+    if (next.hookModules === undefined) delete config.hookModules;
+    if (next.auditLog === undefined) delete config.auditLog;
+    await hooks.replace(nextHooks, { url, servers: order });
+    publish();
+    for (const upstream of added) pending.delete(upstream);
+    for (const upstream of removed) retire(upstream, `server "${upstream.name}" was removed from the config`);
+    await Promise.all(
+      replacements.map(async ({ old, next: replacement }) => {
+        // The old connection serves until the new one has tried to connect once.
+        await replacement.whenSettled();
+        if (closing) {
+          await replacement.close();
+          pending.delete(replacement);
+          return;
+        }
+        pending.delete(replacement);
+        live.set(replacement.name, replacement);
+        publish();
+        retire(old, `server "${old.name}" was changed in the config and restarted`);
+      }),
+    );
+    const report = reportOf(diff, hooksChanged);
+    logReload(logger, report);
+    return report;
+  };
 
   return {
-    config,
+    get config() {
+      return config;
+    },
     app,
     upstreams,
     async start() {
       if (closing) throw new Error('the gateway is closed');
       // Hook modules before anything else: a broken one must stop the start, not half of it.
-      hooksLoaded ??= config.hookModules?.length ? configuredHooks(config, options.hooks).then((all) => hooks.use(all)) : Promise.resolve();
+      hooksLoaded ??= hookSet.resolve(config).then((all) => hooks.use(all));
       await hooksLoaded;
       // Bind first: a taken port should fail fast, before any child is spawned.
       listening ??= listen(app, config.host, config.port);
       const server = await listening;
       if (closing) throw new Error('the gateway was closed while starting');
+      url = server.url;
       logger.info({ url: server.url, upstreams: [...upstreams.keys()] }, `mcpgate listening on ${server.url}`);
       logger.info(`API docs at ${server.url}${settings.rest.pathPrefix}/docs`);
       if (settings.cors.allowOrigins.length === 0) {
@@ -110,12 +213,18 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     async whenSettled() {
       await Promise.all([...upstreams.values()].map((upstream) => upstream.whenSettled()));
     },
+    reload(next) {
+      const applied = reloads.then(() => applyReload(next));
+      reloads = applied.catch(() => undefined);
+      return applied;
+    },
     close() {
       closing ??= (async () => {
         const server = await listening?.catch(() => undefined);
         // Ending the sessions ends their open streams, so the listener can finish closing.
         await Promise.all([server?.close(), bridge.close()]);
-        await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
+        await Promise.all([...upstreams.values(), ...pending].map((upstream) => upstream.close()));
+        await Promise.all(draining);
         await hooks.close();
         logger.info('mcpgate stopped');
       })();
@@ -125,4 +234,33 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       children.killAll();
     },
   };
+}
+
+function reportOf(diff: ConfigDiff, hooksChanged: boolean): ReloadReport {
+  return {
+    added: diff.added.map((upstream) => upstream.name),
+    removed: diff.removed,
+    restarted: diff.changed.map((upstream) => upstream.name),
+    unchanged: diff.unchanged,
+    hooksChanged,
+    restartRequired: diff.restartRequired,
+  };
+}
+
+function logReload(logger: Logger, report: ReloadReport): void {
+  const { added, removed, restarted, unchanged, hooksChanged, restartRequired } = report;
+  if (restartRequired.length > 0) {
+    logger.warn({ restartRequired }, `restart required to apply: ${restartRequired.join('; ')} (the gateway goes on with the settings it started with)`);
+  }
+  if (added.length + removed.length + restarted.length === 0 && !hooksChanged) {
+    logger.info({ unchanged }, 'config reloaded: no server changed');
+    return;
+  }
+  const parts = [
+    added.length > 0 ? `added ${added.join(', ')}` : undefined,
+    removed.length > 0 ? `removed ${removed.join(', ')}` : undefined,
+    restarted.length > 0 ? `restarted ${restarted.join(', ')}` : undefined,
+    hooksChanged ? 'hooks reloaded' : undefined,
+  ].filter((part) => part !== undefined);
+  logger.info({ added, removed, restarted, unchanged, hooksChanged }, `config reloaded: ${parts.join('; ')}`);
 }

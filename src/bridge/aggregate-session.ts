@@ -19,6 +19,7 @@ import type { Logger } from '../log/logger.js';
 import { assignOperationIds, OPERATION_ID_PATTERN, sanitiseName } from '../openapi/operation-ids.js';
 import type { Catalog } from '../upstream/catalog.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { UpstreamSet } from '../upstream/upstream-set.js';
 import { packageVersion } from '../version.js';
 import type { BridgeSession } from './bridge-session.js';
 import { ForwardedRequests } from './forwarded-requests.js';
@@ -145,7 +146,7 @@ export const AGGREGATE_CAPABILITIES = { tools: { listChanged: true }, prompts: {
 export const AGGREGATE_INSTRUCTIONS = "Tools and prompts of several MCP servers; each name starts with its server's name.";
 
 export interface AggregateSessionOptions {
-  upstreams: () => Iterable<Upstream>;
+  upstreams: UpstreamSet;
   transport: Transport;
   logger: Logger;
 }
@@ -154,15 +155,17 @@ export class AggregateSession implements BridgeSession {
   readonly server = '*';
   private index: AggregateIndex;
   private readonly forwarded = new ForwardedRequests((message, relatedRequestId) => this.send(message, relatedRequestId));
-  private readonly unsubscribe: Array<() => void> = [];
+  private readonly stopWatching: () => void;
   private closed = false;
 
   constructor(private readonly options: AggregateSessionOptions) {
-    this.index = currentIndex(options.upstreams());
+    this.index = currentIndex(options.upstreams.values());
     options.transport.onmessage = (message) => this.receive(message);
-    for (const upstream of options.upstreams()) {
-      this.unsubscribe.push(upstream.onCatalogChange(() => this.catalogChanged()));
-    }
+    // Servers that come or go with a config reload change the lists as much as a catalog change.
+    this.stopWatching = options.upstreams.watch(
+      (upstream) => upstream.onCatalogChange(() => this.catalogChanged()),
+      () => this.catalogChanged(),
+    );
   }
 
   get inFlight(): number {
@@ -172,14 +175,14 @@ export class AggregateSession implements BridgeSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const stop of this.unsubscribe) stop();
+    this.stopWatching();
     this.forwarded.abortAll();
     await this.options.transport.close().catch(() => undefined);
   }
 
   private catalogChanged(): void {
     const before = this.index;
-    this.index = currentIndex(this.options.upstreams());
+    this.index = currentIndex(this.options.upstreams.values());
     const changed = (a: unknown[], b: unknown[]): boolean => JSON.stringify(a) !== JSON.stringify(b);
     if (changed(before.tools, this.index.tools)) this.notify('notifications/tools/list_changed');
     if (changed(before.prompts, this.index.prompts)) this.notify('notifications/prompts/list_changed');

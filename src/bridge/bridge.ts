@@ -3,10 +3,11 @@
  * that decides how a new session reaches its server (`sharing`, `maxSessions`). The endpoints
  * (`/mcp`, `/sse`) only speak HTTP and ask this for sessions.
  *
- * Hubs are created with the bridge, before the upstreams start, because a shared upstream
- * declares in its handshake that it can relay sampling and elicitation. Every server has one:
- * legacy sessions of a `per-session` server get connections of their own, but its 2026-07-28
- * (and `--stateless`) requests, which have no session, use the shared connection.
+ * Hubs are created with the bridge (or by {@link Bridge.prepare} for a server a reload adds),
+ * before the upstreams start, because a shared upstream declares in its handshake that it can
+ * relay sampling and elicitation. Every server has one: legacy sessions of a `per-session` server
+ * get connections of their own, but its 2026-07-28 (and `--stateless`) requests, which have no
+ * session, use the shared connection.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import type { Frontend } from '../hooks/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from '../upstream/child-registry.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { UpstreamSet } from '../upstream/upstream-set.js';
 import { AggregateSession, aggregatedToolTarget } from './aggregate-session.js';
 import { withHooks } from './hooked-transport.js';
 import type { BridgeSession } from './bridge-session.js';
@@ -38,7 +40,7 @@ export const DEFAULT_MAX_SESSIONS = 32;
 const DEFAULT_INITIALIZE_WAIT_MS = 30_000;
 
 export interface BridgeOptions {
-  upstreams: ReadonlyMap<string, Upstream>;
+  upstreams: UpstreamSet;
   settings: McpConfig;
   logger: Logger;
   children?: ChildProcessRegistry;
@@ -56,17 +58,47 @@ export interface SessionOrigin {
 
 export class Bridge {
   readonly sessions: SessionTable;
-  private readonly hubs = new Map<string, SharedUpstreamHub>();
-  private readonly perRequest = new Map<string, PerRequestEndpoint>();
+  /** By upstream, not by name: while a reload replaces a server, the old and the new one each have theirs. */
+  private readonly hubs = new Map<Upstream, SharedUpstreamHub>();
+  private readonly perRequest = new Map<string, { endpoint: PerRequestEndpoint; upstream: Upstream | undefined }>();
 
   constructor(private readonly options: BridgeOptions) {
     this.sessions = new SessionTable(options.settings.sessionIdleTimeoutMs, options.logger);
-    for (const upstream of options.upstreams.values()) {
-      this.hubs.set(
-        upstream.name,
-        new SharedUpstreamHub(upstream, { logger: options.logger, connectTimeoutMs: options.initializeWaitMs ?? DEFAULT_INITIALIZE_WAIT_MS }),
-      );
+    for (const upstream of options.upstreams.values()) this.prepare(upstream);
+  }
+
+  /** Readies the bridge for `upstream` before it starts (see the module comment). */
+  prepare(upstream: Upstream): void {
+    if (this.hubs.has(upstream)) return;
+    this.hubs.set(
+      upstream,
+      new SharedUpstreamHub(upstream, { logger: this.options.logger, connectTimeoutMs: this.options.initializeWaitMs ?? DEFAULT_INITIALIZE_WAIT_MS }),
+    );
+  }
+
+  /**
+   * Lets go of `upstream` after a reload took it out of the set (removed, or replaced by a
+   * changed config). What was opened on it is let finish: its sessions and 2026-07-28 requests
+   * keep being served until nothing is in flight on them or on the upstream, for at most
+   * `drainMs`. Then the upstream is stopped (calls still running fail with `reason`) and its
+   * sessions are closed, so their clients start new ones (on the new server, if there is one).
+   */
+  async retire(upstream: Upstream, drainMs: number, reason: string): Promise<void> {
+    const server = upstream.name;
+    const endpoint = this.perRequest.get(server);
+    const ownEndpoint = endpoint?.upstream === upstream ? endpoint.endpoint : undefined;
+    if (ownEndpoint) this.perRequest.delete(server);
+    // The set no longer has this upstream, so every session of its name open now is on it.
+    const sessions = this.sessions.entriesOf(server);
+    const drained = () => upstream.inFlight === 0 && sessions.every((entry) => entry.session.inFlight === 0);
+    await waitUntil(drained, drainMs);
+    await upstream.close(reason);
+    for (const entry of sessions) {
+      this.sessions.remove(entry.id);
+      await entry.session.close(reason).catch(() => undefined);
     }
+    await ownEndpoint?.close();
+    this.hubs.delete(upstream);
   }
 
   /** Whether requests without sessions are served for 2025-era clients too (`--stateless`). */
@@ -85,13 +117,13 @@ export class Bridge {
   open(server: string, clientTransport: Transport, onEnded: () => void, origin: SessionOrigin): BridgeSession {
     const transport = this.hooked(server, clientTransport, origin);
     if (server === AGGREGATE_SERVER) {
-      const session = new AggregateSession({ upstreams: () => this.options.upstreams.values(), transport, logger: this.options.logger });
+      const session = new AggregateSession({ upstreams: this.options.upstreams, transport, logger: this.options.logger });
       endWithTransport(transport, session, onEnded);
       return session;
     }
     const upstream = this.options.upstreams.get(server);
     if (!upstream) throw new GatewayError('UNKNOWN_UPSTREAM', `no server named "${server}"`);
-    const hub = this.hubs.get(server);
+    const hub = this.hubs.get(upstream);
     if (hub && sharingOf(upstream.config) === 'shared') {
       const session = hub.attach(transport);
       endWithTransport(transport, session, onEnded);
@@ -128,12 +160,14 @@ export class Bridge {
 
   /** The endpoint that serves `server`'s requests that come without a session (2026-07-28, or all with `--stateless`). */
   perRequestEndpoint(server: string, maxBodyBytes: number): PerRequestEndpoint {
-    let endpoint = this.perRequest.get(server);
+    let endpoint = this.perRequest.get(server)?.endpoint;
     if (!endpoint) {
+      const upstream = server === AGGREGATE_SERVER ? undefined : this.options.upstreams.get(server);
+      if (server !== AGGREGATE_SERVER && upstream === undefined) throw new GatewayError('UNKNOWN_UPSTREAM', `no server named "${server}"`);
       const served =
-        server === AGGREGATE_SERVER
-          ? aggregateTarget(() => this.options.upstreams.values(), this.hubs, this.options.logger)
-          : serverTarget(this.hubs.get(server)!);
+        upstream === undefined
+          ? aggregateTarget(this.options.upstreams, (member) => this.hubs.get(member), this.options.logger)
+          : serverTarget(this.hubs.get(upstream)!);
       // A request has no session of its own; its exchange's transport gets the hooks instead.
       const target = { ...served, open: (transport: Transport, client: ExchangeClient) => served.open(this.hooked(server, transport, { frontend: 'streamable-http' }), client) };
       endpoint = new PerRequestEndpoint(target, {
@@ -142,15 +176,21 @@ export class Bridge {
         maxBodyBytes,
         ...(this.options.parkTimeoutMs === undefined ? {} : { parkTimeoutMs: this.options.parkTimeoutMs }),
       });
-      this.perRequest.set(server, endpoint);
+      this.perRequest.set(server, { endpoint, upstream });
     }
     return endpoint;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.perRequest.values()].map((endpoint) => endpoint.close()));
+    await Promise.all([...this.perRequest.values()].map(({ endpoint }) => endpoint.close()));
     await this.sessions.closeAll();
   }
+}
+
+/** Resolves once `done()` holds (checked every 50 ms), or after `timeoutMs`. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
 }
 
 /** A session that does not watch its transport itself ends when the transport closes. */

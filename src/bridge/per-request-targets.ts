@@ -9,6 +9,7 @@
 import type { ServerEvent } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { UpstreamSet } from '../upstream/upstream-set.js';
 import { packageVersion } from '../version.js';
 import { AGGREGATE_CAPABILITIES, AGGREGATE_INSTRUCTIONS, AggregateSession, aggregatedToolInputSchema, ownerOfResource } from './aggregate-session.js';
 import type { PerRequestTarget } from './per-request-endpoint.js';
@@ -62,8 +63,15 @@ export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
   };
 }
 
-/** Every server as one, with prefixed names (see `aggregate-session.ts`). */
-export function aggregateTarget(upstreams: () => Iterable<Upstream>, hubs: ReadonlyMap<string, SharedUpstreamHub>, logger: Logger): PerRequestTarget {
+/** Every server as one, with prefixed names (see `aggregate-session.ts`); `hubOf` gives a member's hub. */
+export function aggregateTarget(upstreams: UpstreamSet, hubOf: (upstream: Upstream) => SharedUpstreamHub | undefined, logger: Logger): PerRequestTarget {
+  // The aggregated lists are built from the catalogs, so a catalog change is a list change, as
+  // is a server that comes or goes with a config reload.
+  const listsChanged = (publish: (event: ServerEvent) => void) => (): void => {
+    publish({ kind: 'tools_list_changed' });
+    publish({ kind: 'prompts_list_changed' });
+    publish({ kind: 'resources_list_changed' });
+  };
   return {
     async describe() {
       return {
@@ -74,32 +82,27 @@ export function aggregateTarget(upstreams: () => Iterable<Upstream>, hubs: Reado
       };
     },
     toolInputSchema(name) {
-      return aggregatedToolInputSchema(upstreams(), name);
+      return aggregatedToolInputSchema(upstreams.values(), name);
     },
     open(transport) {
       return new AggregateSession({ upstreams, transport, logger });
     },
     watchChanges(publish) {
-      const stops: Array<() => void> = [];
-      for (const upstream of upstreams()) {
-        // The aggregated lists are built from the catalogs, so a catalog change is a list change.
-        stops.push(
-          upstream.onCatalogChange(() => {
-            publish({ kind: 'tools_list_changed' });
-            publish({ kind: 'prompts_list_changed' });
-            publish({ kind: 'resources_list_changed' });
-          }),
+      const changed = listsChanged(publish);
+      return upstreams.watch((upstream) => {
+        const stops = [
+          upstream.onCatalogChange(changed),
           upstream.onServerNotification((notification) => {
             const event = changeEventOf(notification);
             if (event?.kind === 'resource_updated') publish(event);
           }),
-        );
-      }
-      return () => stops.forEach((stop) => stop());
+        ];
+        return () => stops.forEach((stop) => stop());
+      }, changed);
     },
     async holdResourceSubscription(subscriber, uri) {
-      const owner = ownerOfResource(upstreams(), uri);
-      const hub = owner && hubs.get(owner.name);
+      const owner = ownerOfResource(upstreams.values(), uri);
+      const hub = owner && hubOf(owner);
       if (!hub) throw new Error(`no server lists the resource ${uri}`);
       return hub.holdSubscription(subscriber, uri);
     },

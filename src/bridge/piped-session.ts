@@ -71,8 +71,8 @@ export class PipedSession implements BridgeSession {
     return this.pending.size;
   }
 
-  async close(): Promise<void> {
-    await this.end(undefined);
+  async close(reason?: string): Promise<void> {
+    await this.end(reason);
   }
 
   private async fromClient(message: JSONRPCMessage): Promise<void> {

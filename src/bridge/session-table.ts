@@ -63,6 +63,11 @@ export class SessionTable {
     return entry;
   }
 
+  /** The sessions of `server` open now. */
+  entriesOf(server: string): SessionEntry[] {
+    return [...this.entries.values()].filter((entry) => entry.server === server);
+  }
+
   countFor(server: string): number {
     let count = 0;
     for (const entry of this.entries.values()) if (entry.server === server) count += 1;

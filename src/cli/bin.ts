@@ -19,6 +19,9 @@ main(process.argv.slice(2), {
     process.on('SIGINT', () => listener('SIGINT'));
     process.on('SIGTERM', () => listener('SIGTERM'));
   },
+  onHangUpSignal: (listener) => {
+    process.on('SIGHUP', listener);
+  },
 }).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -16,7 +16,7 @@ import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, SHARING_MODES, TRANSPORT_
 import type { AuditLogConfig, GatewayConfig, LogLevel, UpstreamConfig, UpstreamSharing } from '../config/types.js';
 import { demoServerCommand } from '../demo/command.js';
 import { GatewayError } from '../errors.js';
-import { notYetSupported, type ParsedCommandLine } from './options.js';
+import { DEFAULT_HOST, DEFAULT_PORT, notYetSupported, type ParsedCommandLine } from './options.js';
 
 /** The name of the upstream in single-server mode (routes sit at the root, so it shows only in logs and /readyz). */
 export const SINGLE_SERVER_NAME = 'default';
@@ -31,6 +31,8 @@ export interface BuiltConfig {
   demo: boolean;
   /** `--stdio`: relay stdin/stdout to the one upstream instead of serving HTTP. */
   stdio: boolean;
+  /** `--hot-reload`: watch the config file and apply its changes while running. */
+  hotReload: boolean;
 }
 
 /** mcpo takes Python's level names; pino has its own. */
@@ -286,13 +288,16 @@ function singleServer(
 export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.ProcessEnv): Promise<BuiltConfig> {
   const { options, server } = parsed;
   refuseUnsupportedFlags(options);
-  const host = options.host;
-  const port = parsePort(options.port);
+  const port = options.port === undefined ? undefined : parsePort(options.port);
   const logLevel = parseLogLevel(options.logLevel);
   const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
-  const base = { host, port, logLevel, ...httpOptions(options) };
+  const base = { host: options.host ?? DEFAULT_HOST, port: port ?? DEFAULT_PORT, logLevel, ...httpOptions(options) };
 
   const stdio = options.stdio === true;
+  const hotReload = options.hotReload === true;
+  if (hotReload && options.config === undefined) {
+    throw invalid('--hot-reload watches a config file: give it with --config <file> (a server given on the command line has nothing to reload)');
+  }
   if (stdio && options.config !== undefined) {
     throw invalid('--stdio relays one server given after -- (a URL or a command); it cannot be combined with --config');
   }
@@ -316,6 +321,9 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     return {
       config: {
         ...base,
+        // The command line wins over the file, which wins over the defaults.
+        host: options.host ?? file.host ?? DEFAULT_HOST,
+        port: port ?? file.port ?? DEFAULT_PORT,
         mode: 'multi',
         upstreams,
         disabledUpstreams: file.disabledUpstreams,
@@ -325,6 +333,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
       warnings: file.warnings,
       demo: false,
       stdio: false,
+      hotReload,
     };
   }
 
@@ -346,5 +355,6 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     warnings,
     demo,
     stdio,
+    hotReload: false,
   };
 }

@@ -3,7 +3,10 @@
  * only `bin.ts` calls `process.exit`.
  *
  * Exit codes: 0 stopped normally, 1 failed at run time (e.g. the port is taken),
- * 2 bad command line or config file; 130/143 when a second SIGINT/SIGTERM forced the stop.
+ * 2 bad command line or config file; 129/130/143 when a second SIGHUP/SIGINT/SIGTERM forced the stop.
+ *
+ * SIGHUP reloads the config file with `--hot-reload`; otherwise it stops the gateway like SIGTERM
+ * (a closed terminal must not leave the servers' children behind).
  *
  * @module
  */
@@ -17,12 +20,13 @@ import { GatewayError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { packageVersion } from '../version.js';
 import { buildConfig } from './build-config.js';
+import { startHotReload, type HotReload } from './hot-reload.js';
 import { parseCommandLine, type ParsedCommandLine } from './options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME_FAILURE = 1;
 export const EXIT_USAGE = 2;
-const EXIT_FORCED: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const EXIT_FORCED: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 export interface MainIo {
   env: NodeJS.ProcessEnv;
@@ -32,6 +36,8 @@ export interface MainIo {
   writeError: (text: string) => void;
   /** Calls `listener` on every SIGINT/SIGTERM, from the moment main starts. */
   onStopSignal: (listener: (signal: string) => void) => void;
+  /** Calls `listener` on every SIGHUP, from the moment main starts (left out: SIGHUP is not handled). */
+  onHangUpSignal?: (listener: () => void) => void;
   /** The protocol's input in `--stdio` mode (default: this process's stdin). */
   input?: Readable;
   /** The protocol's output in `--stdio` mode (default: this process's stdout). */
@@ -49,10 +55,14 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   const stopRequested = deferred<string>();
   const forceRequested = deferred<string>();
   let signals = 0;
-  io.onStopSignal((signal) => {
+  const stop = (signal: string): void => {
     signals += 1;
     (signals === 1 ? stopRequested : forceRequested).resolve(signal);
-  });
+  };
+  io.onStopSignal(stop);
+  // A hang-up stops the gateway until hot reload, once running, makes it a reload.
+  let onHangUp = (): void => stop('SIGHUP');
+  io.onHangUpSignal?.(() => onHangUp());
 
   let parsed: ParsedCommandLine;
   try {
@@ -128,7 +138,14 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     },
   );
   const running = await Promise.race([started, stopRequested.promise.then(() => true)]);
+  let hotReload: HotReload | undefined;
+  if (running && built.hotReload && signals === 0 && built.config.configPath !== undefined) {
+    hotReload = startHotReload({ parsed, env: io.env, gateway, logger, configPath: built.config.configPath });
+    const reloading = hotReload;
+    onHangUp = () => void reloading.reload('SIGHUP');
+  }
   const signal = running ? await stopRequested.promise : undefined;
+  hotReload?.close();
   if (signal) logger.info({ signal }, 'stopping (send the signal again to stop at once)');
 
   const forced = await Promise.race([gateway.close().then(() => undefined), forceRequested.promise]);

@@ -10,8 +10,10 @@ import { DEFAULT_SESSION_IDLE_TIMEOUT_MS } from '../config/http-defaults.js';
 
 /** What the command line says, before validation against each other and the config file. */
 export interface CliOptions {
-  host: string;
-  port: string;
+  /** Left out when not given, so a config file's `"host"` can apply (default 127.0.0.1). */
+  host?: string;
+  /** Left out when not given, so a config file's `"port"` can apply (default 8000). */
+  port?: string;
   config?: string;
   /** Speak MCP on stdin/stdout and relay it to the one server given (no HTTP listener). */
   stdio?: boolean;
@@ -49,8 +51,9 @@ export interface CliOptions {
   auditLog?: string;
   /** Write each call's arguments to the audit log too. */
   auditLogArguments?: boolean;
-  // Flags whose features arrive in later releases (refused with a clear message for now).
+  /** Watch the config file and apply its changes while running (SIGHUP too). */
   hotReload?: boolean;
+  // Flags whose features arrive in later releases (refused with a clear message for now).
   sslCertfile?: string;
   sslKeyfile?: string;
 }
@@ -66,10 +69,13 @@ export interface ParsedCommandLine {
  * shown to the user. They fail loudly rather than being silently ignored.
  */
 export const notYetSupported: Record<string, { flag: string; arrivesWith: string }> = {
-  hotReload: { flag: '--hot-reload', arrivesWith: 'config hot reload' },
   sslCertfile: { flag: '--ssl-certfile', arrivesWith: 'TLS termination' },
   sslKeyfile: { flag: '--ssl-keyfile', arrivesWith: 'TLS termination' },
 };
+
+/** Where mcpgate listens when neither the command line nor the config file says. */
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8000;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -109,8 +115,8 @@ export function createProgram(): Command {
     .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
 
   program
-    .addOption(new Option('-h, --host <host>', 'address to bind').default('127.0.0.1'))
-    .addOption(new Option('-p, --port <port>', 'port to listen on').default('8000'))
+    .addOption(new Option('-h, --host <host>', `address to bind (default: config file's "host", else ${DEFAULT_HOST})`))
+    .addOption(new Option('-p, --port <port>', `port to listen on (default: config file's "port", else ${DEFAULT_PORT})`))
     .addOption(new Option('-c, --config <file>', 'Claude-Desktop-style config file with "mcpServers" (multi-server mode)'))
     .addOption(
       new Option(
@@ -169,8 +175,10 @@ export function createProgram(): Command {
     )
     .addOption(new Option('--audit-log <file>', 'append every tool call to this JSON-lines file (created if missing; its directory must exist); overrides the config file\'s "auditLog" path'))
     .addOption(new Option('--audit-log-arguments', 'with an audit log: write each call\'s arguments too (secret-looking values masked)'))
+    .addOption(
+      new Option('--hot-reload', 'with --config: watch the file and apply its changes while running: only the servers that changed restart (SIGHUP reloads too)'),
+    )
     // Accepted for compatibility; each fails with a clear message until its feature lands.
-    .addOption(new Option('--hot-reload', 'reload the config file when it changes [not yet supported]'))
     .addOption(new Option('-t, --ssl-certfile <file>', 'TLS certificate [not yet supported]'))
     .addOption(new Option('-K, --ssl-keyfile <file>', 'TLS private key [not yet supported]'))
     .addOption(new Option('--stateless', 'serve 2025-era streamable HTTP without sessions: each request stands alone (2026-07-28 requests always do)'));

@@ -1,6 +1,6 @@
 /**
  * The config file (Claude Desktop's `mcpServers` format, as mcpo reads it) → upstream configs,
- * plus the gateway's own top-level settings (`"hooks"`, `"auditLog"`).
+ * plus the gateway's own top-level settings (`"hooks"`, `"auditLog"`, `"host"`, `"port"`).
  * Pipeline: JSONC parse → `${VAR}` expansion → validation of every entry (→ for a file read from
  * disk, checks that the paths it names exist). All problems of the file are reported together
  * in one CONFIG_INVALID error.
@@ -43,6 +43,9 @@ export interface ConfigFileResult {
   hookModules?: string[];
   /** `"auditLog"`, its path absolute and `includeArguments` defaulted to false; left out when absent. */
   auditLog?: AuditLogConfig;
+  /** `"host"` and `"port"`: where to listen when the command line does not say; left out when absent. */
+  host?: string;
+  port?: number;
   /** Things that were ignored, e.g. `config.json: mcpServers.time.alwaysAllow: unknown field, ignored`. */
   warnings: string[];
 }

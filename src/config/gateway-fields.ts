@@ -1,7 +1,7 @@
 /**
  * The config file's top-level settings of the gateway itself, beside `mcpServers`: `"hooks"`
- * (hook modules, in the order their hooks run) and `"auditLog"` (the built-in audit log of tool
- * calls). Relative paths are resolved against a base directory (the config file's own). Whether
+ * (hook modules, in the order their hooks run), `"auditLog"` (the built-in audit log of tool
+ * calls), and `"host"` / `"port"` (where to listen, when the command line does not say). Relative paths are resolved against a base directory (the config file's own). Whether
  * the paths exist is checked on disk by the caller, through the returned {@link PathCheck}s.
  *
  * @module
@@ -23,6 +23,12 @@ export const auditLogSchema = z.object({
   includeArguments: z.boolean().optional(),
 });
 
+/** `"host"`: the address to bind, as `--host` takes it. */
+export const hostSchema = z.string().min(1);
+
+/** `"port"`: the port to listen on, as `--port` takes it (0 picks a free one). */
+export const portSchema = z.number().int().min(0).max(65535);
+
 /** The fields of `"auditLog"` this version understands. */
 export const KNOWN_AUDIT_LOG_FIELDS: ReadonlySet<string> = new Set(Object.keys(auditLogSchema.shape));
 
@@ -40,14 +46,24 @@ export interface GatewayFields {
   /** Absolute paths in file order; undefined when the file lists none. */
   hookModules?: string[];
   auditLog?: AuditLogConfig;
+  host?: string;
+  port?: number;
   /** One per hook module and one for the audit log, each naming its JSON path. */
   pathChecks: PathCheck[];
 }
 
-/** Read `"hooks"` and `"auditLog"` from the (expanded) top-level object; problems go to the context. */
+/** Read the gateway's own fields from the (expanded) top-level object; problems go to the context. */
 export function readGatewayFields(root: Record<string, unknown>, context: GatewayFieldsContext): GatewayFields {
   const result: GatewayFields = { pathChecks: [] };
   const { fileLabel, baseDir, problems } = context;
+
+  for (const [key, schema] of [['host', hostSchema], ['port', portSchema]] as const) {
+    if (!Object.hasOwn(root, key)) continue;
+    const parsed = schema.safeParse(root[key]);
+    if (!parsed.success) problems.push(...formatIssues(parsed.error.issues, root[key], [key], fileLabel));
+    else if (key === 'host') result.host = parsed.data as string;
+    else result.port = parsed.data as number;
+  }
 
   if (Object.hasOwn(root, 'hooks')) {
     const parsed = hooksSchema.safeParse(root.hooks);

@@ -52,10 +52,10 @@ export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
 export const UNSUPPORTED_SERVER_FIELDS: ReadonlySet<string> = new Set(['oauth', 'client_header_forwarding']);
 
 /**
- * Top-level keys: `mcpServers` is the content, `hooks` and `auditLog` the gateway's own settings
- * (`gateway-fields.ts`), `$schema` is editor metadata.
+ * Top-level keys: `mcpServers` is the content, `hooks`, `auditLog`, `host` and `port` the
+ * gateway's own settings (`gateway-fields.ts`), `$schema` is editor metadata.
  */
-export const KNOWN_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['mcpServers', 'hooks', 'auditLog', '$schema']);
+export const KNOWN_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['mcpServers', 'hooks', 'auditLog', 'host', 'port', '$schema']);
 
 /** Top-level keys that belong to a later release (none at the moment). */
 export const UNSUPPORTED_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set<string>();

@@ -182,19 +182,34 @@ export class HookRunner {
 
   /** `onStart` of every hook, in order; a failing one is logged and the others still run. */
   async start(info: StartInfo): Promise<void> {
-    for (const [index, hook] of this.hooks.entries()) {
-      await Promise.resolve()
-        .then(() => hook.onStart?.(info))
-        .catch((error: unknown) => this.logger.error({ err: error, hook: this.names[index] }, `hook "${this.names[index]}" failed in onStart`));
-    }
+    await this.runLifecycle(this.hooks, (hook) => hook.onStart?.(info), 'onStart');
   }
 
   /** `onClose` of every hook, in reverse order (the last started is the first to stop). */
   async close(): Promise<void> {
-    for (const [index, hook] of [...this.hooks.entries()].reverse()) {
+    await this.runLifecycle([...this.hooks].reverse(), (hook) => hook.onClose?.(), 'onClose');
+  }
+
+  /**
+   * Replaces the hooks of a running gateway (a config reload): the new chains apply from the next
+   * message, then hooks no longer listed get `onClose` and hooks listed for the first time get
+   * `onStart`. Hooks kept (the same objects) are not restarted.
+   */
+  async replace(hooks: readonly Hook[], info: StartInfo): Promise<void> {
+    const before = this.hooks;
+    this.use(hooks);
+    const kept = new Set(hooks);
+    const known = new Set(before);
+    await this.runLifecycle(before.filter((hook) => !kept.has(hook)).reverse(), (hook) => hook.onClose?.(), 'onClose');
+    await this.runLifecycle(hooks.filter((hook) => !known.has(hook)), (hook) => hook.onStart?.(info), 'onStart');
+  }
+
+  private async runLifecycle(hooks: readonly Hook[], run: (hook: Hook) => unknown, member: 'onStart' | 'onClose'): Promise<void> {
+    for (const hook of hooks) {
+      const name = this.names[this.hooks.indexOf(hook)] ?? hook.name ?? 'a hook';
       await Promise.resolve()
-        .then(() => hook.onClose?.())
-        .catch((error: unknown) => this.logger.error({ err: error, hook: this.names[index] }, `hook "${this.names[index]}" failed in onClose`));
+        .then(() => run(hook))
+        .catch((error: unknown) => this.logger.error({ err: error, hook: name }, `hook "${name}" failed in ${member}`));
     }
   }
 

@@ -170,6 +170,9 @@ export class Upstream {
   private dropReason: string | undefined;
   private supervision: Promise<void> | undefined;
   private readonly lifetime = new AbortController();
+  /** Why `close()` was called, when it was given one (calls cut short say it). */
+  private stopReason: string | undefined;
+  private active = 0;
   private readonly logger: Logger;
   private readonly toolFilter: (server: string, tool: string) => boolean;
   private readonly stateListeners = new Set<(status: UpstreamStatus) => void>();
@@ -346,13 +349,23 @@ export class Upstream {
     );
   }
 
-  /** Stops supervising and closes the connection (for stdio: the child and its process group). */
-  async close(): Promise<void> {
+  /** Requests to the server being served now (calls, reads, forwarded requests). */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /**
+   * Stops supervising and closes the connection (for stdio: the child and its process group).
+   * Calls still running fail; with a `reason` (e.g. a config reload removed the server) their
+   * error gives it, and so does `lastError`.
+   */
+  async close(reason?: string): Promise<void> {
+    this.stopReason ??= reason;
     this.lifetime.abort();
     const connection = this.connection;
     await connection?.client.close().catch((error) => this.logger.debug({ err: error }, 'error while closing'));
     await this.supervision;
-    this.lastError = 'stopped';
+    this.lastError = this.stopReason ?? 'stopped';
     this.setState('down');
     this.settleFirstAttempt();
   }
@@ -565,10 +578,11 @@ export class Upstream {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onprogress ? { onprogress: options.onprogress } : {}),
     };
+    this.active += 1;
     try {
       return await send(connection.client, requestOptions);
     } catch (error) {
-      const failure = connection.kind === 'stdio' ? undefined : classifyHttpFailure(error);
+      const failure = connection.kind === 'stdio' || this.lifetime.signal.aborted ? undefined : classifyHttpFailure(error);
       if (failure === undefined) throw this.translateError(error, what, connection, options.signal);
       this.dropConnection(connection, describeHttpFailure(error), failure === 'session-lost');
       // The server refused the session before doing any work, so one retry on a fresh session
@@ -577,6 +591,8 @@ export class Upstream {
         return this.request(what, options, send, false);
       }
       throw this.unavailableError();
+    } finally {
+      this.active -= 1;
     }
   }
 
@@ -589,6 +605,9 @@ export class Upstream {
   ): GatewayError {
     const server = `server "${this.name}"`;
     if (error instanceof GatewayError) return error;
+    if (this.lifetime.signal.aborted && this.stopReason !== undefined && !signal?.aborted) {
+      return new GatewayError('UPSTREAM_UNAVAILABLE', `the call to ${what} on ${server} was cut short: ${this.stopReason}`, { cause: error, retryAfterSeconds: 1 });
+    }
     if (signal?.aborted) {
       return new GatewayError('CALL_ABORTED', `the call to ${what} on ${server} was cancelled by the caller`, { cause: error });
     }
