@@ -27,7 +27,9 @@ export const auditLogSchema = z.object({
 export const hostSchema = z.string().min(1);
 
 /** `"port"`: the port to listen on, as `--port` takes it (0 picks a free one). */
-export const portSchema = z.number().int().min(0).max(65535);
+export const portSchema = z.number().refine((value) => Number.isInteger(value) && value >= 0 && value <= 65535, {
+  error: (issue) => `expected a port number from 0 to 65535, got ${String(issue.input)}`,
+});
 
 /** The fields of `"auditLog"` this version understands. */
 export const KNOWN_AUDIT_LOG_FIELDS: ReadonlySet<string> = new Set(Object.keys(auditLogSchema.shape));

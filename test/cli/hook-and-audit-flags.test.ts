@@ -2,7 +2,8 @@
  * `--hook`, `--audit-log` and `--audit-log-arguments`, and the config file's `"hooks"` and
  * `"auditLog"`, as they end up in the `GatewayConfig` the CLI builds: paths resolved (flags
  * against the working directory, the file's against its own directory), file hooks before flag
- * hooks, each audit-log field a flag sets winning over the file's, and the refusals.
+ * hooks, each audit-log field a flag sets winning over the file's, and the refusals. Also the
+ * file's `"host"` and `"port"`, which the flags override.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
@@ -157,5 +158,16 @@ describe('--stdio', () => {
     expect(built.stdio).toBe(true);
     expect(built.config.hookModules).toEqual([hook]);
     expect(built.config.auditLog).toEqual({ path: audit, includeArguments: true });
+  });
+});
+
+describe('"host" and "port" in the config file', () => {
+  it('apply when the command line does not say, and the flags win when it does', async () => {
+    const path = await configWith('listen.json', { host: '0.0.0.0', port: 9123 });
+    expect((await build(['--config', path])).config).toMatchObject({ host: '0.0.0.0', port: 9123 });
+    expect((await build(['--config', path, '--host', '127.0.0.2', '--port', '0'])).config).toMatchObject({ host: '127.0.0.2', port: 0 });
+    const bare = await configWith('bare.json', {});
+    expect((await build(['--config', bare])).config).toMatchObject({ host: '127.0.0.1', port: 8000 });
+    expect((await build(SERVER)).config).toMatchObject({ host: '127.0.0.1', port: 8000 });
   });
 });

@@ -226,7 +226,6 @@ describe.concurrent('the server type flag', () => {
 
 /** Each flag that is accepted but not built yet, with arguments that give it. */
 const notYetSupportedFlags: Array<[flag: string, args: string[]]> = [
-  ['--hot-reload', ['--hot-reload']],
   ['--ssl-certfile', ['--ssl-certfile', 'a']],
   ['--ssl-keyfile', ['--ssl-keyfile', 'b']],
 ];

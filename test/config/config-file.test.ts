@@ -279,6 +279,14 @@ describe('parseConfigFile: "hooks" and "auditLog"', () => {
     expect(result.auditLog).toEqual({ path: resolve('conf', 'audit.jsonl'), includeArguments: false });
   });
 
+  it('reads "host" and "port", and leaves them out when absent', () => {
+    const text = JSON.stringify({ host: '0.0.0.0', port: 9000, mcpServers: servers });
+    expect(parseConfigFile(text, 'config.json', options)).toMatchObject({ host: '0.0.0.0', port: 9000, warnings: [] });
+    const bare = parseConfigFile(JSON.stringify({ mcpServers: servers }), 'config.json', options);
+    expect(bare).not.toHaveProperty('host');
+    expect(bare).not.toHaveProperty('port');
+  });
+
   it('defaults "includeArguments" to false', () => {
     const text = JSON.stringify({ auditLog: { path: '/var/log/audit.jsonl' }, mcpServers: servers });
     expect(parseConfigFile(text, 'config.json', options).auditLog).toEqual({ path: '/var/log/audit.jsonl', includeArguments: false });
