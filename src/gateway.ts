@@ -140,6 +140,8 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
     const diff = diffConfigs(config, next);
     // The one step that can fail comes first, so that a failure changes nothing.
     const nextHooks = await hookSet.resolve(next);
+    // `close()` may have run while the modules loaded: nothing started from here on would be stopped.
+    if (closing) throw new Error('the gateway was closed during the reload');
     const hooksChanged = diff.hooksChanged || diff.auditLogChanged;
     const live = new Map([...upstreams].map(([name, upstream]) => [name, upstream]));
     const order = next.upstreams.map((upstream) => upstream.name);

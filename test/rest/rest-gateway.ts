@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import type { GatewayConfig, StdioUpstreamConfig, UpstreamConfig } from '../../src/config/types.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import type { Hook } from '../../src/hooks/types.js';
 import { recordingLogger, stdioConfig } from '../helpers/fixtures.js';
 
@@ -31,6 +31,8 @@ export async function startRestGateway(
   overrides: Partial<GatewayConfig> = {},
   backoff = { initialMs: 100, maxMs: 500 },
   hooks: readonly Hook[] = [],
+  /** Further gateway options (`reloadDrainMs`, upstream `connectTimeoutMs`…); `upstream` is merged with `backoff`. */
+  options: Omit<GatewayOptions, 'logger' | 'hooks'> = {},
 ): Promise<RunningRestGateway> {
   const { logger, records } = recordingLogger();
   const gateway = createGateway(
@@ -45,7 +47,7 @@ export async function startRestGateway(
       info: {},
       ...overrides,
     },
-    { logger, upstream: { backoff }, hooks },
+    { ...options, logger, upstream: { backoff, ...options.upstream }, hooks },
   );
   running.push(gateway);
   const { url } = await gateway.start();
