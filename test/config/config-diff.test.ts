@@ -1,34 +1,18 @@
+/**
+ * The diff a reload applies: servers added, removed, changed and unchanged, the gateway's own
+ * fields that moved, and the settings that wait for a restart.
+ */
 import { describe, expect, it } from 'vitest';
 import { diffConfigs, isEmptyDiff } from '../../src/config/config-diff.js';
 import type { GatewayConfig, HttpUpstreamConfig, StdioUpstreamConfig } from '../../src/config/types.js';
+import { httpConfig, stdioConfig } from '../helpers/fixtures.js';
 
 function stdio(name: string, overrides: Partial<StdioUpstreamConfig> = {}): StdioUpstreamConfig {
-  return {
-    name,
-    transport: 'stdio',
-    command: 'npx',
-    args: ['-y', `server-${name}`],
-    env: {},
-    cwd: undefined,
-    passEnvironment: false,
-    timeoutMs: 30_000,
-    disabledTools: [],
-    enabledTools: undefined,
-    ...overrides,
-  };
+  return stdioConfig({ name, command: 'npx', args: ['-y', `server-${name}`], ...overrides });
 }
 
 function http(name: string, overrides: Partial<HttpUpstreamConfig> = {}): HttpUpstreamConfig {
-  return {
-    name,
-    transport: 'streamable-http',
-    url: `http://127.0.0.1:8001/${name}`,
-    headers: {},
-    timeoutMs: 30_000,
-    disabledTools: [],
-    enabledTools: undefined,
-    ...overrides,
-  };
+  return httpConfig(`http://127.0.0.1:8001/${name}`, { name, ...overrides });
 }
 
 function config(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
