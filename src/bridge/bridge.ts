@@ -89,7 +89,7 @@ export class Bridge {
     const ownEndpoint = endpoint?.upstream === upstream ? endpoint.endpoint : undefined;
     if (ownEndpoint) this.perRequest.delete(server);
     // The set no longer has this upstream, so every session of its name open now is on it.
-    const sessions = this.sessions.entriesOf(server);
+    const sessions = this.sessions.retire(server);
     const drained = () => upstream.inFlight === 0 && sessions.every((entry) => entry.session.inFlight === 0);
     await waitUntil(drained, drainMs);
     await upstream.close(reason);

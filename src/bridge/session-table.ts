@@ -22,6 +22,8 @@ export type SessionEntry = SessionEndpoint & {
   session: BridgeSession;
   lastActivity: number;
   openStreams: number;
+  /** Its server was taken out by a reload: it drains, and no longer counts as one of the server's sessions. */
+  retired?: boolean;
 };
 
 export class SessionTable {
@@ -63,14 +65,16 @@ export class SessionTable {
     return entry;
   }
 
-  /** The sessions of `server` open now. */
-  entriesOf(server: string): SessionEntry[] {
-    return [...this.entries.values()].filter((entry) => entry.server === server);
+  /** The sessions of `server` open now, marked retired: they drain, and new ones of its name no longer count them. */
+  retire(server: string): SessionEntry[] {
+    const retired = [...this.entries.values()].filter((entry) => entry.server === server && !entry.retired);
+    for (const entry of retired) entry.retired = true;
+    return retired;
   }
 
   countFor(server: string): number {
     let count = 0;
-    for (const entry of this.entries.values()) if (entry.server === server) count += 1;
+    for (const entry of this.entries.values()) if (entry.server === server && !entry.retired) count += 1;
     return count;
   }
 

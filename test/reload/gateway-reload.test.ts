@@ -159,6 +159,21 @@ describe('gateway.reload()', () => {
     expect(JSON.parse(textOf(await fresh.callTool({ name: 'env', arguments: {} })))).toContain('VERSION_2');
   });
 
+  it('a per-session server at its maxSessions, changed: its draining session does not count, so a new session opens at once', async () => {
+    const counter = clientCallCounter();
+    const perSession = (env: Record<string, string> = {}) => scripted('solo', { sharing: 'per-session', maxSessions: 1, env });
+    const { gateway, url } = await startRestGateway([perSession(), scripted('other')], { mode: 'multi' }, undefined, [counter.hook], { reloadDrainMs: 20_000 });
+    const draining = await connectClient(`${url}/solo/mcp`, 'streamable-http');
+    const slow = draining.callTool({ name: 'slow', arguments: { ms: 1500 } });
+    await waitFor('the slow call to reach the session', () => counter.count() === 1);
+    await gateway.reload(withServers(gateway, [perSession({ VERSION_2: '1' }), scripted('other')]));
+
+    // The old session still drains (its call runs on); a second session would be over the limit if it counted.
+    const fresh = await connectClient(`${url}/solo/mcp`, 'streamable-http');
+    expect(JSON.parse(textOf(await fresh.callTool({ name: 'env', arguments: {} })))).toContain('VERSION_2');
+    expect(textOf(await slow), 'the draining session\'s call finishes').toBe('done');
+  });
+
   it('a shared server changed: its session closes after the drain and a new one reaches the new child; a session of an unchanged server never fails', async () => {
     const { gateway, url } = await startRestGateway([scripted('shared'), scripted('other')], { mode: 'multi' }, undefined, [], { reloadDrainMs: 300 });
     const oldPid = pidOf(gateway, 'shared');
