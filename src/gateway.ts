@@ -196,7 +196,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       hooksLoaded ??= hookSet.resolve(config).then((all) => hooks.use(all));
       await hooksLoaded;
       // Bind first: a taken port should fail fast, before any child is spawned.
-      listening ??= listen(app, config.host, config.port);
+      listening ??= listen(app, config.host, config.port, config.tls);
       const server = await listening;
       if (closing) throw new Error('the gateway was closed while starting');
       url = server.url;

@@ -13,6 +13,7 @@ export type {
   UpstreamTransportKind,
   LogLevel,
   AuditLogConfig,
+  TlsConfig,
 } from './config/types.js';
 export type {
   Hook,

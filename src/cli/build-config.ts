@@ -1,7 +1,7 @@
 /**
  * Turns a parsed command line (and the config file it names) into the one validated
- * `GatewayConfig`. Every problem becomes a `GatewayError('CONFIG_INVALID')` (or `NOT_SUPPORTED`)
- * whose message says which flag or field is wrong and why; the CLI exits with 2 on either.
+ * `GatewayConfig`. Every problem becomes a `GatewayError('CONFIG_INVALID')` whose message says
+ * which flag or field is wrong and why; the CLI exits with 2 on it.
  *
  * @module
  */
@@ -16,7 +16,8 @@ import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, SHARING_MODES, TRANSPORT_
 import type { AuditLogConfig, GatewayConfig, LogLevel, UpstreamConfig, UpstreamSharing } from '../config/types.js';
 import { demoServerCommand } from '../demo/command.js';
 import { GatewayError } from '../errors.js';
-import { DEFAULT_HOST, DEFAULT_PORT, notYetSupported, type ParsedCommandLine } from './options.js';
+import { DEFAULT_HOST, DEFAULT_PORT, type ParsedCommandLine } from './options.js';
+import { tlsFlags } from './tls-flags.js';
 
 /** The name of the upstream in single-server mode (routes sit at the root, so it shows only in logs and /readyz). */
 export const SINGLE_SERVER_NAME = 'default';
@@ -49,16 +50,6 @@ const LOG_LEVELS: Record<string, LogLevel> = {
 };
 
 const invalid = (message: string): GatewayError => new GatewayError('CONFIG_INVALID', message);
-
-function refuseUnsupportedFlags(options: ParsedCommandLine['options']): void {
-  for (const [key, { flag, arrivesWith }] of Object.entries(notYetSupported)) {
-    const value = (options as unknown as Record<string, unknown>)[key];
-    const given = value !== undefined && value !== false;
-    if (given) {
-      throw new GatewayError('NOT_SUPPORTED', `${flag} is not yet supported by this version of mcpgate (it comes with ${arrivesWith})`);
-    }
-  }
-}
 
 /** The REST frontend's, auth, CORS and MCP frontends' flags; unset ones are left to the defaults. */
 function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig, 'info' | 'rest' | 'auth' | 'cors' | 'mcp'> {
@@ -283,11 +274,10 @@ function singleServer(
 /**
  * Builds the gateway's config. `env` is the process environment (for `${VAR}` in the config file).
  *
- * @throws GatewayError CONFIG_INVALID or NOT_SUPPORTED, naming the flag or field.
+ * @throws GatewayError CONFIG_INVALID, naming the flag or field.
  */
 export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.ProcessEnv): Promise<BuiltConfig> {
   const { options, server } = parsed;
-  refuseUnsupportedFlags(options);
   const port = options.port === undefined ? undefined : parsePort(options.port);
   const logLevel = parseLogLevel(options.logLevel);
   const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
@@ -302,6 +292,9 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     throw invalid('--stdio relays one server given after -- (a URL or a command); it cannot be combined with --config');
   }
   if (stdio && server.length === 0) throw invalid('--stdio: put the server\'s URL or command after --, e.g. mcpgate --stdio -- https://example.com/mcp');
+  const tls = await tlsFlags(options, stdio);
+  // Left out rather than undefined when not given: the config says only what was asked for.
+  const tlsField = tls === undefined ? {} : { tls };
 
   if (options.config !== undefined) {
     if (server.length > 0) throw invalid(`give either --config or a server command, not both (got "${server.join(' ')}")`);
@@ -329,6 +322,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
         disabledUpstreams: file.disabledUpstreams,
         configPath: resolve(options.config),
         ...hookAndAuditConfig(flags, file, options.config),
+        ...tlsField,
       },
       warnings: file.warnings,
       demo: false,
@@ -351,7 +345,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
       singleServer(DEMO_SERVER_NAME, [demoCommand.command, ...demoCommand.args], { ...options, cwd: undefined }, extraEnv, timeoutMs, sharing)
     : singleServer(SINGLE_SERVER_NAME, server, options, extraEnv, timeoutMs, sharing);
   return {
-    config: { ...base, mode: 'single', upstreams: [upstream], disabledUpstreams: [], configPath: undefined, ...hookAndAudit },
+    config: { ...base, mode: 'single', upstreams: [upstream], disabledUpstreams: [], configPath: undefined, ...hookAndAudit, ...tlsField },
     warnings,
     demo,
     stdio,

@@ -53,8 +53,9 @@ export interface CliOptions {
   auditLogArguments?: boolean;
   /** Watch the config file and apply its changes while running (SIGHUP too). */
   hotReload?: boolean;
-  // Flags whose features arrive in later releases (refused with a clear message for now).
+  /** The PEM certificate to serve HTTPS with (given together with `sslKeyfile`). */
   sslCertfile?: string;
+  /** The certificate's PEM private key (given together with `sslCertfile`). */
   sslKeyfile?: string;
 }
 
@@ -63,15 +64,6 @@ export interface ParsedCommandLine {
   /** The server command and its arguments, or a URL (everything after `--`, or the first positional on). */
   server: string[];
 }
-
-/**
- * Flags that are accepted and documented but whose feature is not built yet, with the reason
- * shown to the user. They fail loudly rather than being silently ignored.
- */
-export const notYetSupported: Record<string, { flag: string; arrivesWith: string }> = {
-  sslCertfile: { flag: '--ssl-certfile', arrivesWith: 'TLS termination' },
-  sslKeyfile: { flag: '--ssl-keyfile', arrivesWith: 'TLS termination' },
-};
 
 /** Where mcpgate listens when neither the command line nor the config file says. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -96,6 +88,7 @@ Examples:
   mcpgate --server-type sse --header '{"Authorization":"Bearer t"}' -- http://127.0.0.1:8001/sse
   mcpgate --config ./config.json
   mcpgate --stdio -- https://example.com/mcp          an MCP client's stdio server that relays to a remote one
+  mcpgate --ssl-certfile cert.pem --ssl-keyfile key.pem -- npx -y @modelcontextprotocol/server-everything
 
 mcpo binds 0.0.0.0 by default; mcpgate binds 127.0.0.1. Pass --host 0.0.0.0 to listen on every interface.
 Exit codes: 0 stopped normally, 1 failed at run time (e.g. the port is taken), 2 bad command line or config file.`;
@@ -178,9 +171,8 @@ export function createProgram(): Command {
     .addOption(
       new Option('--hot-reload', 'with --config: watch the file and apply its changes while running: only the servers that changed restart (SIGHUP reloads too)'),
     )
-    // Accepted for compatibility; each fails with a clear message until its feature lands.
-    .addOption(new Option('-t, --ssl-certfile <file>', 'TLS certificate [not yet supported]'))
-    .addOption(new Option('-K, --ssl-keyfile <file>', 'TLS private key [not yet supported]'))
+    .addOption(new Option('-t, --ssl-certfile <file>', 'serve HTTPS with this PEM certificate (its chain may follow it); needs --ssl-keyfile'))
+    .addOption(new Option('-K, --ssl-keyfile <file>', 'the certificate\'s PEM private key, unencrypted; needs --ssl-certfile'))
     .addOption(new Option('--stateless', 'serve 2025-era streamable HTTP without sessions: each request stands alone (2026-07-28 requests always do)'));
 
   return program;

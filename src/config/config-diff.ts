@@ -42,8 +42,11 @@ export interface ConfigDiff {
 /** Fields a running gateway takes over on reload; every other top-level field needs a restart. */
 const APPLIED_LIVE: ReadonlySet<string> = new Set(['upstreams', 'disabledUpstreams', 'hookModules', 'auditLog', 'configPath']);
 
-/** Settings whose values are secrets: restart lines name them but never show them (logs are read by many). */
-const SECRET_PATHS: ReadonlySet<string> = new Set(['auth.apiKeys']);
+/**
+ * Settings whose values are secrets (or whole PEM texts): restart lines name them but never show
+ * them (logs are read by many).
+ */
+const SECRET_PATHS: ReadonlySet<string> = new Set(['auth.apiKeys', 'tls.cert', 'tls.key']);
 
 /** Compare `current` (the running config) with `next` (the one just loaded). */
 export function diffConfigs(current: GatewayConfig, next: GatewayConfig): ConfigDiff {

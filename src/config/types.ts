@@ -97,6 +97,23 @@ export interface GatewayConfig {
   hookModules?: string[];
   /** The built-in audit log of tool calls (`"auditLog"`, `--audit-log`); off when left out. */
   auditLog?: AuditLogConfig;
+  /** Serve HTTPS instead of plain HTTP (`--ssl-certfile`, `--ssl-keyfile`); plain HTTP when left out. */
+  tls?: TlsConfig;
+}
+
+/**
+ * TLS termination: the listener speaks HTTPS only. The PEM texts are read once, at start, so a
+ * certificate renewed on disk is taken up by the next start.
+ */
+export interface TlsConfig {
+  /** The certificate, or the certificate followed by its chain, in PEM. */
+  cert: string;
+  /** Its private key in PEM, unencrypted. A secret: never written to a log. */
+  key: string;
+  /** Absolute path the certificate was read from (`--ssl-certfile`), for messages; left out when given in code. */
+  certFile?: string;
+  /** Absolute path the key was read from (`--ssl-keyfile`), for messages; left out when given in code. */
+  keyFile?: string;
 }
 
 export interface AuditLogConfig {

@@ -1,7 +1,7 @@
 /**
- * The `mcpgate` command refusing what it cannot run: bad config files, bad flags and flags whose
- * feature is not built yet all exit with 2 at once, say what is wrong on stderr, and never write
- * to stdout (reserved for the protocol). Plus `--help` and `--version`.
+ * The `mcpgate` command refusing what it cannot run: bad config files and bad flags exit with 2
+ * at once, say what is wrong on stderr, and never write to stdout (reserved for the protocol).
+ * Plus `--help` and `--version`.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -224,12 +224,6 @@ describe.concurrent('the server type flag', () => {
   });
 });
 
-/** Each flag that is accepted but not built yet, with arguments that give it. */
-const notYetSupportedFlags: Array<[flag: string, args: string[]]> = [
-  ['--ssl-certfile', ['--ssl-certfile', 'a']],
-  ['--ssl-keyfile', ['--ssl-keyfile', 'b']],
-];
-
 describe.concurrent('REST flags with bad values exit with 2', () => {
   it.each([
     [['--strict-auth'], '--strict-auth needs --api-key'],
@@ -277,13 +271,6 @@ describe.concurrent('MCP frontend flags with bad values exit with 2', () => {
       'config.json: mcpServers.x.sharing: must be one of "shared", "per-session", got "foo"',
       'config.json: mcpServers.y.maxSessions: must be a positive whole number, got 0',
     );
-  });
-});
-
-describe.concurrent('flags whose feature is not built yet exit with 2', () => {
-  it.each(notYetSupportedFlags)('%s', async (flag, args) => {
-    const outcome = await runCli(['--port', '0', ...args]);
-    expectUsageFailure(outcome, 'not yet supported', flag);
   });
 });
 

@@ -184,6 +184,18 @@ describe('diffConfigs', () => {
     expect(diffConfigs(config(), config({ auth: { apiKeys: ['k'] } })).restartRequired).toEqual(['auth.apiKeys: changed (not shown)']);
   });
 
+  it('names a renewed TLS certificate or key without writing out the PEM', () => {
+    const tls = { cert: '-----BEGIN CERTIFICATE-----\nold', key: '-----BEGIN PRIVATE KEY-----\nold', certFile: '/c.pem', keyFile: '/k.pem' };
+    const diff = diffConfigs(config({ tls }), config({ tls: { ...tls, cert: `${tls.cert}-new`, key: `${tls.key}-new` } }));
+    expect(diff.restartRequired).toEqual(['tls.cert: changed (not shown)', 'tls.key: changed (not shown)']);
+    expect(diffConfigs(config(), config({ tls })).restartRequired).toEqual([
+      'tls.cert: changed (not shown)',
+      'tls.key: changed (not shown)',
+      'tls.certFile: unset → "/c.pem"',
+      'tls.keyFile: unset → "/k.pem"',
+    ]);
+  });
+
   it('does not report the config path or live settings as needing a restart', () => {
     const diff = diffConfigs(
       config(),
