@@ -16,6 +16,7 @@ import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, SHARING_MODES, TRANSPORT_
 import type { AuditLogConfig, GatewayConfig, LogLevel, UpstreamConfig, UpstreamSharing } from '../config/types.js';
 import { demoServerCommand } from '../demo/command.js';
 import { GatewayError } from '../errors.js';
+import { API_KEYS_VARIABLE, collectApiKeys } from './api-keys.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ParsedCommandLine } from './options.js';
 import { tlsFlags } from './tls-flags.js';
 
@@ -52,9 +53,8 @@ const LOG_LEVELS: Record<string, LogLevel> = {
 const invalid = (message: string): GatewayError => new GatewayError('CONFIG_INVALID', message);
 
 /** The REST frontend's, auth, CORS and MCP frontends' flags; unset ones are left to the defaults. */
-function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig, 'info' | 'rest' | 'auth' | 'cors' | 'mcp'> {
-  if (options.strictAuth && options.apiKey === undefined) throw invalid('--strict-auth needs --api-key');
-  if (options.apiKey !== undefined && options.apiKey.trim() === '') throw invalid('--api-key: the key is empty');
+function httpOptions(options: ParsedCommandLine['options'], apiKeys: string[]): Pick<GatewayConfig, 'info' | 'rest' | 'auth' | 'cors' | 'mcp'> {
+  if (options.strictAuth && apiKeys.length === 0) throw invalid(`--strict-auth needs an API key: --api-key, --api-key-file or ${API_KEYS_VARIABLE}`);
   const info: GatewayConfig['info'] = {};
   if (options.name !== undefined) info.title = options.name;
   if (options.description !== undefined) info.description = options.description;
@@ -72,7 +72,7 @@ function httpOptions(options: ParsedCommandLine['options']): Pick<GatewayConfig,
   return {
     info,
     rest,
-    auth: { apiKeys: options.apiKey === undefined ? [] : [options.apiKey], strict: options.strictAuth ?? false },
+    auth: { apiKeys, strict: options.strictAuth ?? false },
     // --allow-origin (mcp-proxy) and --cors-allow-origins (mcpo) fill one list.
     cors: { allowOrigins: [...new Set([...(options.corsAllowOrigins ?? []), ...(options.allowOrigin ?? [])])] },
     mcp: mcpOptions(options),
@@ -281,7 +281,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   const port = options.port === undefined ? undefined : parsePort(options.port);
   const logLevel = parseLogLevel(options.logLevel);
   const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
-  const base = { host: options.host ?? DEFAULT_HOST, port: port ?? DEFAULT_PORT, logLevel, ...httpOptions(options) };
+  const base = { host: options.host ?? DEFAULT_HOST, port: port ?? DEFAULT_PORT, logLevel, ...httpOptions(options, await collectApiKeys({ flags: options.apiKey ?? [], file: options.apiKeyFile, env })) };
 
   const stdio = options.stdio === true;
   const hotReload = options.hotReload === true;

@@ -27,7 +27,10 @@ export interface CliOptions {
   logLevel: string;
   /** `--version` with a value is mcpo's OpenAPI `info.version`; alone it prints mcpgate's version. */
   version?: string | true;
-  apiKey?: string;
+  /** `--api-key`, repeatable: every key is accepted. */
+  apiKey?: string[];
+  /** A file of API keys, one per line. */
+  apiKeyFile?: string;
   strictAuth?: boolean;
   corsAllowOrigins?: string[];
   /** mcp-proxy's spelling: adds to the same allowed-origins list as `corsAllowOrigins`. */
@@ -137,8 +140,13 @@ export function createProgram(): Command {
       new Option('--log-level <level>', 'trace, debug, info, warning, error, critical or silent (logs go to stderr)').default('info'),
     )
     .addOption(new Option('-v, --version [value]', 'alone: print the version; with a value: OpenAPI info.version (mcpo)'))
-    .addOption(new Option('-k, --api-key <key>', 'require this API key (Authorization: Bearer) on every route that can call a tool'))
-    .addOption(new Option('--strict-auth', 'with --api-key: guard every route, documents and docs too, and accept HTTP Basic with the key as password'))
+    .addOption(
+      new Option('-k, --api-key <key>', 'require this API key (Authorization: Bearer) on every route that can call a tool; repeatable: each key is accepted').argParser(collect),
+    )
+    .addOption(
+      new Option('--api-key-file <file>', 'accept the API keys in this file, one per line (# starts a comment); with --api-key and MCPGATE_API_KEYS (comma-separated) all are accepted'),
+    )
+    .addOption(new Option('--strict-auth', 'with an API key: guard every route, documents and docs too, and accept HTTP Basic with the key as password'))
     .addOption(
       new Option('--cors-allow-origins <origin>', 'allow this browser origin (CORS), e.g. http://localhost:3000; repeatable or comma-separated; "*" allows any (default: no CORS)')
         .argParser(collectList),

@@ -2,12 +2,11 @@
  * Where API keys come from: `--api-key` (repeatable), `--api-key-file` and `MCPGATE_API_KEYS`,
  * all at once, and the refusals that name the source without showing a key.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectApiKeys } from '../../src/cli/api-keys.js';
 import { GatewayError } from '../../src/errors.js';
-import { useCliLifecycle } from './run-cli.js';
+import { baseEnv, pollReadyz, startCli, stopCleanly, useCliLifecycle } from './run-cli.js';
 
 const temp = useCliLifecycle();
 
@@ -47,5 +46,31 @@ describe('collectApiKeys', () => {
     expect(message).not.toContain('secret');
 
     expect(await refusal(collectApiKeys({ flags: [], file: undefined, env: { MCPGATE_API_KEYS: 'a,b c' } }))).toBe('MCPGATE_API_KEYS: a key cannot contain spaces or tabs');
+  });
+});
+
+describe('mcpgate with keys from every source', () => {
+  it('accepts each key (flags, file, variable) and refuses any other with 403', async ({ task }) => {
+    const file = await temp.write('gateway-keys.txt', '# rotated weekly\nfrom-file\n');
+    const cli = startCli(['--port', '0', '--api-key', 'flag-1', '-k', 'flag-2', '--api-key-file', file], {
+      owner: task,
+      env: baseEnv({ MCPGATE_API_KEYS: 'from-env-1,from-env-2' }),
+    });
+    const url = await cli.waitForListening();
+    await pollReadyz(url);
+    const call = (key?: string) =>
+      fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify({ message: 'hi' }),
+      });
+    for (const key of ['flag-1', 'flag-2', 'from-file', 'from-env-1', 'from-env-2']) expect((await call(key)).status, key).toBe(200);
+    expect((await call('rotated-out')).status).toBe(403);
+    const missing = await call();
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    // No key's value is ever logged.
+    for (const key of ['flag-1', 'flag-2', 'from-file', 'from-env-1']) expect(cli.stderr + cli.stdout).not.toContain(key);
+    await stopCleanly(cli);
   });
 });

@@ -53,7 +53,7 @@ export interface StartOptions {
 }
 
 /** Variables the tests give meaning to: removed from the CLI's default environment so results do not depend on the caller's shell. */
-const TEST_VARIABLES = ['DEMO_TZ', 'SECRET', 'ALPHA', 'BETA', 'FROM_FILE', 'NOPE_UNSET_VAR'];
+const TEST_VARIABLES = ['DEMO_TZ', 'SECRET', 'ALPHA', 'BETA', 'FROM_FILE', 'NOPE_UNSET_VAR', 'MCPGATE_API_KEYS'];
 
 /** The test runner's environment without the variables the tests set themselves, plus `extra`. */
 export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

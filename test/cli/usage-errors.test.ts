@@ -226,7 +226,7 @@ describe.concurrent('the server type flag', () => {
 
 describe.concurrent('REST flags with bad values exit with 2', () => {
   it.each([
-    [['--strict-auth'], '--strict-auth needs --api-key'],
+    [['--strict-auth'], '--strict-auth needs an API key: --api-key, --api-key-file or MCPGATE_API_KEYS'],
     [['--api-key', ' '], '--api-key: the key is empty'],
     [['--max-body-size', 'lots'], '--max-body-size: expected a number of bytes (1 or more), got "lots"'],
     [['--max-body-size', '0'], '--max-body-size: expected a number of bytes'],
