@@ -16,7 +16,7 @@ import { diffConfigs, type ConfigDiff } from './config/config-diff.js';
 import { httpSettings } from './config/http-defaults.js';
 import type { GatewayConfig, UpstreamConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
-import { builtInHooks, ConfiguredHooks } from './hooks/configured-hooks.js';
+import { ConfiguredHooks } from './hooks/configured-hooks.js';
 import { HookRunner } from './hooks/hook-runner.js';
 import type { Hook } from './hooks/types.js';
 import { createApp } from './http/app.js';
@@ -89,8 +89,8 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
   const logger = options.logger ?? silentLogger();
   const children = new ChildProcessRegistry();
   // The modules' hooks join when `start()` has loaded them.
-  const hooks = new HookRunner(logger, [...builtInHooks(config), ...(options.hooks ?? [])]);
   const hookSet = new ConfiguredHooks(options.hooks);
+  const hooks = new HookRunner(logger, [...hookSet.builtIns(config), ...(options.hooks ?? [])]);
   const newUpstream = (upstreamConfig: UpstreamConfig): Upstream =>
     new Upstream(upstreamConfig, {
       ...options.upstream,

@@ -18,11 +18,6 @@ import type { Hook } from './types.js';
 
 type HookSettings = Pick<GatewayConfig, 'upstreams' | 'auditLog' | 'hookModules'>;
 
-/** The built-in hooks, which need no loading. */
-export function builtInHooks(config: Pick<GatewayConfig, 'upstreams' | 'auditLog'>): Hook[] {
-  return [toolPolicy(config.upstreams), ...(config.auditLog ? [auditLog(config.auditLog)] : [])];
-}
-
 /** Every hook, the modules loaded; rejects with `CONFIG_INVALID` naming a module that cannot be loaded. */
 export async function configuredHooks(config: HookSettings, inCode: readonly Hook[] = []): Promise<Hook[]> {
   return new ConfiguredHooks(inCode).resolve(config);
@@ -45,11 +40,18 @@ export class ConfiguredHooks {
     for (const path of paths) loaded.set(path, this.modules.get(path) ?? (await loadHookModules([path])));
     this.modules.clear();
     for (const [path, hooks] of loaded) this.modules.set(path, hooks);
+    return [...this.builtIns(config), ...paths.flatMap((path) => loaded.get(path)!), ...this.inCode];
+  }
 
+  /**
+   * The built-in hooks, which need no loading: the tool policy of `config`'s servers, and the
+   * audit log, the same object while its settings stay the same.
+   */
+  builtIns(config: Pick<GatewayConfig, 'upstreams' | 'auditLog'>): Hook[] {
     if (!config.auditLog) this.audit = undefined;
     else if (!this.audit || !isDeepStrictEqual(this.audit.config, config.auditLog)) {
       this.audit = { config: config.auditLog, hook: auditLog(config.auditLog) };
     }
-    return [toolPolicy(config.upstreams), ...(this.audit ? [this.audit.hook] : []), ...paths.flatMap((path) => loaded.get(path)!), ...this.inCode];
+    return [toolPolicy(config.upstreams), ...(this.audit ? [this.audit.hook] : [])];
   }
 }
