@@ -12,7 +12,7 @@
  */
 import type { Hono } from 'hono';
 import { Bridge } from './bridge/bridge.js';
-import { diffConfigs, type ConfigDiff } from './config/config-diff.js';
+import { configInForce, diffConfigs, type ConfigDiff } from './config/config-diff.js';
 import { httpSettings } from './config/http-defaults.js';
 import type { GatewayConfig, UpstreamConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
@@ -143,7 +143,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
     // `close()` may have run while the modules loaded: nothing started from here on would be stopped.
     if (closing) throw new Error('the gateway was closed during the reload');
     const hooksChanged = diff.hooksChanged || diff.auditLogChanged;
-    const live = new Map([...upstreams].map(([name, upstream]) => [name, upstream]));
+    const live = new Map(upstreams);
     const order = next.upstreams.map((upstream) => upstream.name);
     const publish = (): void => upstreams.replace(order.map((name) => live.get(name)!));
 
@@ -157,9 +157,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       upstream.start();
     }
     for (const upstream of added) live.set(upstream.name, upstream);
-    config = { ...config, upstreams: next.upstreams, disabledUpstreams: next.disabledUpstreams, hookModules: next.hookModules, auditLog: next.auditLog };
-    if (next.hookModules === undefined) delete config.hookModules;
-    if (next.auditLog === undefined) delete config.auditLog;
+    config = configInForce(config, next);
     await hooks.replace(nextHooks, { url, servers: order });
     publish();
     for (const upstream of added) pending.delete(upstream);

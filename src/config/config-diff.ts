@@ -48,6 +48,20 @@ const APPLIED_LIVE: ReadonlySet<string> = new Set(['upstreams', 'disabledUpstrea
  */
 const SECRET_PATHS: ReadonlySet<string> = new Set(['auth.apiKeys', 'tls.cert', 'tls.key']);
 
+/**
+ * The config a running gateway is in after applying `next`: `next`'s fields that apply live,
+ * `current`'s for the rest (those wait for a restart).
+ */
+export function configInForce(current: GatewayConfig, next: GatewayConfig): GatewayConfig {
+  const result: Record<string, unknown> = { ...current };
+  for (const field of APPLIED_LIVE) {
+    const value = (next as unknown as Record<string, unknown>)[field];
+    if (value === undefined) delete result[field];
+    else result[field] = value;
+  }
+  return result as unknown as GatewayConfig;
+}
+
 /** Compare `current` (the running config) with `next` (the one just loaded). */
 export function diffConfigs(current: GatewayConfig, next: GatewayConfig): ConfigDiff {
   const before = new Map(current.upstreams.map((upstream) => [upstream.name, upstream]));

@@ -3,7 +3,7 @@
  * fields that moved, and the settings that wait for a restart.
  */
 import { describe, expect, it } from 'vitest';
-import { diffConfigs, isEmptyDiff } from '../../src/config/config-diff.js';
+import { configInForce, diffConfigs, isEmptyDiff } from '../../src/config/config-diff.js';
 import type { GatewayConfig, HttpUpstreamConfig, StdioUpstreamConfig } from '../../src/config/types.js';
 import { httpConfig, stdioConfig } from '../helpers/fixtures.js';
 
@@ -203,5 +203,17 @@ describe('diffConfigs', () => {
     );
     expect(diff.restartRequired).toEqual([]);
     expect(isEmptyDiff(diffConfigs(config(), config({ configPath: '/other.json' })))).toBe(true);
+  });
+});
+
+describe('configInForce', () => {
+  it('takes the servers, hooks and audit log of the new config and keeps the settings that need a restart', () => {
+    const current = config({ port: 8000, hookModules: ['/h.mjs'], auditLog: { path: '/a.jsonl', includeArguments: false } });
+    const next = config({ port: 9000, upstreams: [stdio('memory')], disabledUpstreams: ['search'] });
+    const inForce = configInForce(current, next);
+    expect(inForce).toEqual({ ...current, upstreams: [stdio('memory')], disabledUpstreams: ['search'], hookModules: undefined, auditLog: undefined });
+    expect(inForce.port).toBe(8000);
+    expect(inForce).not.toHaveProperty('hookModules');
+    expect(inForce).not.toHaveProperty('auditLog');
   });
 });
