@@ -281,7 +281,9 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   const port = options.port === undefined ? undefined : parsePort(options.port);
   const logLevel = parseLogLevel(options.logLevel);
   const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
-  const base = { host: options.host ?? DEFAULT_HOST, port: port ?? DEFAULT_PORT, logLevel, ...httpOptions(options, await collectApiKeys({ flags: options.apiKey ?? [], file: options.apiKeyFile, env })) };
+  // Where to listen: the command line wins over the config file, which wins over the defaults.
+  const listenAt = (file: { host?: string; port?: number } = {}) => ({ host: options.host ?? file.host ?? DEFAULT_HOST, port: port ?? file.port ?? DEFAULT_PORT });
+  const base = { ...listenAt(), logLevel, ...httpOptions(options, await collectApiKeys({ flags: options.apiKey ?? [], file: options.apiKeyFile, env })) };
 
   const stdio = options.stdio === true;
   const hotReload = options.hotReload === true;
@@ -314,9 +316,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
     return {
       config: {
         ...base,
-        // The command line wins over the file, which wins over the defaults.
-        host: options.host ?? file.host ?? DEFAULT_HOST,
-        port: port ?? file.port ?? DEFAULT_PORT,
+        ...listenAt(file),
         mode: 'multi',
         upstreams,
         disabledUpstreams: file.disabledUpstreams,

@@ -83,7 +83,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   try {
     built = await buildConfig(parsed, io.env);
   } catch (error) {
-    if (error instanceof GatewayError && (error.code === 'CONFIG_INVALID' || error.code === 'NOT_SUPPORTED')) {
+    if (error instanceof GatewayError && error.code === 'CONFIG_INVALID') {
       io.writeError(`mcpgate: ${error.message.split('\n').join('\nmcpgate: ')}\n`);
       return EXIT_USAGE;
     }
