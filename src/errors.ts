@@ -13,6 +13,12 @@ export const errorStatus = {
   NOT_SUPPORTED: 501,
   /** The upstream is starting, restarting or down; the caller may retry later. */
   UPSTREAM_UNAVAILABLE: 503,
+  /** Every MCP session the gateway allows is open and busy (`--max-total-sessions`); the caller may retry later. */
+  TOO_MANY_SESSIONS: 503,
+  /** The caller has as many requests in flight as `--max-concurrent-requests` allows. */
+  TOO_MANY_REQUESTS: 429,
+  /** The gateway is stopping and takes no new requests. */
+  SHUTTING_DOWN: 503,
   /** The upstream closed the connection (a child died) while the call was in flight. */
   UPSTREAM_CLOSED: 502,
   /** The call outlived the server's `timeout`; the upstream request was cancelled. */

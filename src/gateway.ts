@@ -12,8 +12,9 @@
  */
 import type { Hono } from 'hono';
 import { Bridge } from './bridge/bridge.js';
+import type { SessionEntry } from './bridge/session-table.js';
 import { configInForce, diffConfigs, type ConfigDiff } from './config/config-diff.js';
-import { httpSettings } from './config/http-defaults.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, httpSettings } from './config/http-defaults.js';
 import type { GatewayConfig, UpstreamConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
 import { ConfiguredHooks } from './hooks/configured-hooks.js';
@@ -22,6 +23,7 @@ import type { Hook } from './hooks/types.js';
 import { createApp } from './http/app.js';
 import { listen, type RunningServer } from './http/server.js';
 import { silentLogger, type Logger } from './log/logger.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { ChildProcessRegistry } from './upstream/child-registry.js';
 import { Upstream, type UpstreamOptions } from './upstream/upstream.js';
 import { UpstreamSet } from './upstream/upstream-set.js';
@@ -68,7 +70,12 @@ export interface Gateway {
   start(): Promise<RunningServer>;
   /** After `start()`: resolves when every upstream has finished its first connection attempt. */
   whenSettled(): Promise<void>;
-  /** Stops listening, then closes every upstream (children and their process groups included), then calls the hooks' `onClose`. */
+  /**
+   * Stops the gateway: stops taking connections (new requests on open ones get 503), lets the
+   * calls in flight finish for up to `config.shutdownTimeoutMs` (10 s), then cancels what is still
+   * running (its callers get 503 naming the shutdown), closes every upstream (children and their
+   * process groups included) and session, and calls the hooks' `onClose`.
+   */
   close(): Promise<void>;
   /** Last resort, synchronous: SIGKILLs every child process group (a second Ctrl-C). */
   kill(): void;
@@ -88,9 +95,14 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
   let config = initialConfig;
   const logger = options.logger ?? silentLogger();
   const children = new ChildProcessRegistry();
+  const settings = httpSettings(config);
+  // Read at scrape time; `upstreams` and `bridge` exist by then.
+  const metrics: GatewayMetrics | undefined = settings.metrics.enabled
+    ? new GatewayMetrics({ upstreams: () => upstreams.values(), sessions: (): Iterable<SessionEntry> => bridge.sessions.values(), childProcesses: () => children.size })
+    : undefined;
   // The modules' hooks join when `start()` has loaded them.
-  const hookSet = new ConfiguredHooks(options.hooks);
-  const hooks = new HookRunner(logger, [...hookSet.builtIns(config), ...(options.hooks ?? [])]);
+  const hookSet = new ConfiguredHooks(options.hooks, metrics ? [metrics.hook] : []);
+  const hooks = new HookRunner(logger, [...hookSet.builtIns(config), ...(options.hooks ?? [])], (hook) => metrics?.hookFailed(hook));
   const newUpstream = (upstreamConfig: UpstreamConfig): Upstream =>
     new Upstream(upstreamConfig, {
       ...options.upstream,
@@ -100,8 +112,8 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       allowTool: (server, tool) => hooks.allowsTool(server, tool),
     });
   const upstreams = new UpstreamSet(config.upstreams.map(newUpstream));
-  const settings = httpSettings(config);
-  const bridge = new Bridge({ upstreams, settings: settings.mcp, logger, children, hooks });
+  const bridge = new Bridge({ upstreams, settings: settings.mcp, logger, children, hooks, maxSessions: settings.limits.maxSessions });
+  let closing: Promise<void> | undefined;
   const app = createApp({
     config,
     settings,
@@ -112,11 +124,12 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
     singleServer: config.mode === 'single' ? config.upstreams[0]?.name : undefined,
     logger,
     hooks,
+    metrics,
+    stopping: () => closing !== undefined,
   });
 
   let hooksLoaded: Promise<void> | undefined;
   let listening: Promise<RunningServer> | undefined;
-  let closing: Promise<void> | undefined;
   let url: string | undefined;
   let reloads: Promise<unknown> = Promise.resolve();
   /** Upstreams a reload started that are not yet in the set, and servers taken out still draining. */
@@ -194,7 +207,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       hooksLoaded ??= hookSet.resolve(config).then((all) => hooks.use(all));
       await hooksLoaded;
       // Bind first: a taken port should fail fast, before any child is spawned.
-      listening ??= listen(app, config.host, config.port, config.tls);
+      listening ??= listen(app, config.host, config.port, { tls: config.tls, maxHeaderBytes: settings.limits.maxHeaderBytes });
       const server = await listening;
       if (closing) throw new Error('the gateway was closed while starting');
       url = server.url;
@@ -221,9 +234,16 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
     close() {
       closing ??= (async () => {
         const server = await listening?.catch(() => undefined);
-        // Ending the sessions ends their open streams, so the listener can finish closing.
-        await Promise.all([server?.close(), bridge.close()]);
-        await Promise.all([...upstreams.values(), ...pending].map((upstream) => upstream.close()));
+        server?.stopAccepting();
+        const deadlineMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+        if (!(await waitUntil(() => bridge.idle, deadlineMs))) {
+          logger.warn({ shutdownTimeoutMs: deadlineMs }, 'calls still running at the shutdown timeout are cancelled');
+        }
+        const reason = 'the gateway is shutting down';
+        // Upstreams first, so that a call still running fails with the reason; ending the sessions
+        // then ends their open streams, so the listener can finish closing.
+        await Promise.all([...upstreams.values(), ...pending].map((upstream) => upstream.close(reason)));
+        await Promise.all([bridge.close(reason), server?.close()]);
         await Promise.all(draining);
         await hooks.close();
         logger.info('mcpgate stopped');
@@ -234,6 +254,16 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       children.killAll();
     },
   };
+}
+
+/** Resolves true once `done()` holds (checked every 50 ms), or false after `timeoutMs`. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
+  }
+  return true;
 }
 
 function reportOf(diff: ConfigDiff, hooksChanged: boolean): ReloadReport {

@@ -38,7 +38,8 @@ export type {
   JsonRpcErrorObject,
   JsonRpcId,
 } from './hooks/types.js';
-export { auditLog, maskSecrets, type AuditLogOptions } from './hooks/audit-log.js';
+export { auditLog, type AuditLogOptions } from './hooks/audit-log.js';
+export { maskSecrets } from './log/mask-secrets.js';
 export { toolPolicy } from './hooks/tool-policy.js';
 export { loadHookModules, type HookModuleHelpers } from './hooks/load-modules.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';

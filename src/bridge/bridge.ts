@@ -48,6 +48,8 @@ export interface BridgeOptions {
   /** How long a 2026-07-28 call waits for the client's input between rounds (tests shorten it). */
   parkTimeoutMs?: number;
   hooks: HookRunner;
+  /** Most sessions open at once over every server (`--max-total-sessions`); 0 or left out: no limit. */
+  maxSessions?: number;
 }
 
 /** Where a session's client is: the frontend it came through, and its address when known. */
@@ -115,6 +117,7 @@ export class Bridge {
    * Throws `UPSTREAM_UNAVAILABLE` (503) when a per-session server is at its `maxSessions`.
    */
   open(server: string, clientTransport: Transport, onEnded: () => void, origin: SessionOrigin): BridgeSession {
+    this.makeRoomForSession();
     const transport = this.hooked(server, clientTransport, origin);
     if (server === AGGREGATE_SERVER) {
       const session = new AggregateSession({ upstreams: this.options.upstreams, transport, logger: this.options.logger });
@@ -145,6 +148,27 @@ export class Bridge {
       children: this.options.children,
       onEnded,
     });
+  }
+
+  /**
+   * At `maxSessions`, the session idle longest is closed for the new one; when every session is
+   * busy, the new one is refused (503) rather than any work in flight being cut.
+   */
+  private makeRoomForSession(): void {
+    const max = this.options.maxSessions ?? 0;
+    if (max <= 0 || this.sessions.size < max) return;
+    if (this.sessions.closeIdlest()) return;
+    throw new GatewayError(
+      'TOO_MANY_SESSIONS',
+      `the gateway already has ${max} MCP sessions open, all busy (--max-total-sessions); retry when one has ended`,
+      { retryAfterSeconds: 5 },
+    );
+  }
+
+  /** Whether nothing is in flight: no call on any upstream in the set, no request in any session. */
+  get idle(): boolean {
+    for (const upstream of this.options.upstreams.values()) if (upstream.inFlight > 0) return false;
+    return this.sessions.idle;
   }
 
   /** The client's transport with the hooks on it (see `hooked-transport.ts`). */
@@ -181,9 +205,10 @@ export class Bridge {
     return endpoint;
   }
 
-  async close(): Promise<void> {
+  /** Ends every session and endpoint; with a `reason`, requests still waiting fail with it. */
+  async close(reason?: string): Promise<void> {
     await Promise.all([...this.perRequest.values()].map(({ endpoint }) => endpoint.close()));
-    await this.sessions.closeAll();
+    await this.sessions.closeAll(reason);
   }
 }
 

@@ -17,6 +17,7 @@
  */
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { GatewayError, upstreamJsonRpcError } from '../errors.js';
+import { httpRequestIdOf } from '../http/request-id.js';
 import type { Direction, HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
 import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolResult } from '../hooks/types.js';
 import {
@@ -49,6 +50,13 @@ export function withHooks(transport: Transport, hooks: SessionHooks): Transport 
 interface PendingCall {
   cancelled: boolean;
   settle?: { resolve: (result: ToolResult) => void; reject: (error: unknown) => void };
+  /**
+   * Settles once the call's final answer (after `onToolResult`) has been handed to the client's
+   * transport. The session's `send` of its answer waits for it: a session that answers and then
+   * closes its transport (a per-session server going away) must not close it before the answer
+   * has gone out through the hooks.
+   */
+  answered: Promise<void>;
 }
 
 class HookedTransport implements Transport {
@@ -108,7 +116,7 @@ class HookedTransport implements Transport {
         // The session's answer to a hooked call: the call's hooks see it before the client does.
         if ('result' in message) call.settle.resolve(message.result as ToolResult);
         else call.settle.reject(upstreamJsonRpcError(message.error as { code: number; message: string; data?: unknown }));
-        return Promise.resolve();
+        return call.answered;
       }
     }
     if (!this.hooks.runner.hasMessageHooksFor('server')) return this.inner.send(message, options);
@@ -117,9 +125,12 @@ class HookedTransport implements Transport {
     return sent;
   }
 
-  private context(): HookContext {
+  /** The hooks' context; a message from the client carries the id of the HTTP request it came in. */
+  private context(extra?: MessageExtraInfo): HookContext {
     const caller: Caller = { ...(this.hooks.address === undefined ? {} : { address: this.hooks.address }), ...(this.client ? { client: this.client } : {}) };
-    return { server: this.hooks.server, frontend: this.hooks.frontend, session: this.inner.sessionId, caller };
+    const context: HookContext = { server: this.hooks.server, frontend: this.hooks.frontend, session: this.inner.sessionId, caller };
+    const requestId = extra?.request === undefined ? undefined : httpRequestIdOf(extra.request);
+    return requestId === undefined ? context : { ...context, requestId };
   }
 
   private fromClient(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): void {
@@ -132,7 +143,7 @@ class HookedTransport implements Transport {
   }
 
   private async runClientHooks(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): Promise<void> {
-    const outcome = await this.run('client', message, (passed) => this.toSession(passed, extra));
+    const outcome = await this.run('client', message, (passed) => this.toSession(passed, extra), extra);
     if (outcome.kind === 'delivered') return;
     const id = requestIdOf(message);
     if (isRequest(message) && id !== undefined) {
@@ -159,8 +170,8 @@ class HookedTransport implements Transport {
     }
   }
 
-  private run(direction: Direction, message: JSONRPCMessage, deliver: (message: JSONRPCMessage) => void): Promise<MessageOutcome> {
-    return this.hooks.runner.runMessage(direction, message as JsonRpcMessage, this.context(), (passed) => deliver(passed as JSONRPCMessage));
+  private run(direction: Direction, message: JSONRPCMessage, deliver: (message: JSONRPCMessage) => void, extra?: MessageExtraInfo): Promise<MessageOutcome> {
+    return this.hooks.runner.runMessage(direction, message as JsonRpcMessage, this.context(extra), (passed) => deliver(passed as JSONRPCMessage));
   }
 
   /** A message past the client hooks: a `tools/call` goes through the tool hooks, anything else straight to the session. */
@@ -177,13 +188,14 @@ class HookedTransport implements Transport {
     const target = typeof name === 'string' ? this.hooks.resolveTool(name) : undefined;
     const key = keyOf(request.id);
     if (!target || this.calls.has(key)) return this.onmessage?.(request, extra);
-    const pending: PendingCall = { cancelled: false };
+    let markAnswered!: () => void;
+    const pending: PendingCall = { cancelled: false, answered: new Promise((resolve) => (markAnswered = resolve)) };
     this.calls.set(key, pending);
     const args = request.params?.arguments;
     const call = { server: target.server, tool: target.tool, arguments: isRecord(args) ? args : {} };
     let answer: JSONRPCMessage;
     try {
-      const result = await this.hooks.runner.callTool(call, this.context(), (performed) => {
+      const result = await this.hooks.runner.callTool(call, this.context(extra), (performed) => {
         if (pending.cancelled) return Promise.reject(new GatewayError('CALL_ABORTED', 'the client cancelled the call'));
         return new Promise<ToolResult>((resolve, reject) => {
           pending.settle = { resolve, reject };
@@ -198,6 +210,7 @@ class HookedTransport implements Transport {
     }
     // A cancelled request gets no answer, as the specification says.
     if (!pending.cancelled) await this.send(answer, { relatedRequestId: request.id }).catch(() => undefined);
+    markAnswered();
   }
 
   private cancelCall(requestId: unknown): void {

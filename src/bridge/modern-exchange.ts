@@ -31,6 +31,7 @@ import {
   ProtocolError,
   type JSONRPCMessage,
   type JSONRPCRequest,
+  type MessageExtraInfo,
   type Result,
   type ServerContext,
   type Transport,
@@ -86,7 +87,7 @@ export class ModernExchanges {
       }
       this.parked.delete(state);
       exchange = resumed;
-      exchange.resume(ctx.mcpReq.inputResponses ?? {});
+      exchange.resume(ctx.mcpReq.inputResponses ?? {}, ctx);
     } else {
       exchange = new Exchange(request, ctx, open, this.options.logger);
       this.live.add(exchange);
@@ -119,7 +120,7 @@ type Outcome = { kind: 'input'; requests: Record<string, { method: string; param
 
 /** One 2026-07-28 request and the session serving it, across the HTTP rounds of its multi round-trip. */
 class Exchange implements Transport {
-  onmessage?: (message: JSONRPCMessage) => void;
+  onmessage?: Transport['onmessage'];
   onclose?: () => void;
   onEnded?: () => void;
   readonly method: string;
@@ -151,7 +152,7 @@ class Exchange implements Transport {
       logLevel: typeof logLevel === 'string' ? logLevel : undefined,
     });
     // The session starts serving on a later turn, as it would for a message from the network.
-    queueMicrotask(() => this.onmessage?.(request as JSONRPCMessage));
+    queueMicrotask(() => this.onmessage?.(request as JSONRPCMessage, extraOf(ctx)));
   }
 
   /** Waits, on the HTTP round of `ctx`, for the answer or for the server to need the client's input. */
@@ -193,11 +194,11 @@ class Exchange implements Transport {
   }
 
   /** The client came back with `inputResponses`: each answers the server's request of the same key. */
-  resume(inputResponses: Record<string, unknown>): void {
+  resume(inputResponses: Record<string, unknown>, ctx: ServerContext): void {
     clearTimeout(this.parkTimer);
     for (const [key, answer] of Object.entries(inputResponses)) {
       if (!this.awaitingInput.delete(key)) continue;
-      this.onmessage?.({ jsonrpc: '2.0', id: key, result: answer } as JSONRPCMessage);
+      this.onmessage?.({ jsonrpc: '2.0', id: key, result: answer } as JSONRPCMessage, extraOf(ctx));
     }
   }
 
@@ -266,4 +267,10 @@ class Exchange implements Transport {
     void this.session.close();
     this.onEnded?.();
   }
+}
+
+/** What a session's transport is told of the HTTP request a message came in (its headers: the request id). */
+function extraOf(ctx: ServerContext): MessageExtraInfo | undefined {
+  const request = ctx.http?.req;
+  return request === undefined ? undefined : { request };
 }

@@ -44,6 +44,11 @@ export class SessionTable {
     return this.entries.size;
   }
 
+  /** Every open session, for the metrics. */
+  values(): IterableIterator<SessionEntry> {
+    return this.entries.values();
+  }
+
   add(entry: SessionEndpoint & { id: string; server: string; session: BridgeSession; openStreams?: number }): SessionEntry {
     const full: SessionEntry = { openStreams: 0, ...entry, lastActivity: Date.now() };
     this.entries.set(entry.id, full);
@@ -78,11 +83,37 @@ export class SessionTable {
     return count;
   }
 
-  async closeAll(): Promise<void> {
+  /**
+   * Closes a session with nothing in flight to make room for a new one: one without an open
+   * stream if there is one (nobody is listening to it), else one whose client only listens; the
+   * least recently used of them. False when every session has a request in flight.
+   */
+  closeIdlest(): boolean {
+    let idlest: SessionEntry | undefined;
+    const rank = (entry: SessionEntry): number => (entry.openStreams > 0 ? 1 : 0);
+    for (const entry of this.entries.values()) {
+      if (entry.session.inFlight > 0) continue;
+      if (!idlest || rank(entry) < rank(idlest) || (rank(entry) === rank(idlest) && entry.lastActivity < idlest.lastActivity)) idlest = entry;
+    }
+    if (!idlest) return false;
+    this.logger.info({ session: idlest.id, server: idlest.server, idleMs: Date.now() - idlest.lastActivity }, 'closing the MCP session idle longest to make room for a new one (--max-total-sessions)');
+    this.entries.delete(idlest.id);
+    void idlest.session.close().catch(() => undefined);
+    return true;
+  }
+
+  /** Whether no session has a request in flight. */
+  get idle(): boolean {
+    for (const entry of this.entries.values()) if (entry.session.inFlight > 0) return false;
+    return true;
+  }
+
+  /** Closes every session; with a `reason`, requests still waiting fail with it. */
+  async closeAll(reason?: string): Promise<void> {
     if (this.reaper) clearInterval(this.reaper);
     const sessions = [...this.entries.values()].map((entry) => entry.session);
     this.entries.clear();
-    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+    await Promise.all(sessions.map((session) => session.close(reason).catch(() => undefined)));
   }
 
   private reapIdle(): void {

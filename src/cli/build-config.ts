@@ -18,6 +18,7 @@ import { demoServerCommand } from '../demo/command.js';
 import { GatewayError } from '../errors.js';
 import { API_KEYS_VARIABLE, collectApiKeys } from './api-keys.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ParsedCommandLine } from './options.js';
+import { operationsFlags } from './operations-flags.js';
 import { tlsFlags } from './tls-flags.js';
 
 /** The name of the upstream in single-server mode (routes sit at the root, so it shows only in logs and /readyz). */
@@ -283,7 +284,7 @@ export async function buildConfig(parsed: ParsedCommandLine, env: NodeJS.Process
   const extraEnv = { ...(await readEnvFile(options.envPath)), ...parseEnvPairs(options.env) };
   // Where to listen: the command line wins over the config file, which wins over the defaults.
   const listenAt = (file: { host?: string; port?: number } = {}) => ({ host: options.host ?? file.host ?? DEFAULT_HOST, port: port ?? file.port ?? DEFAULT_PORT });
-  const base = { ...listenAt(), logLevel, ...httpOptions(options, await collectApiKeys({ flags: options.apiKey ?? [], file: options.apiKeyFile, env })) };
+  const base = { ...listenAt(), logLevel, ...operationsFlags(options), ...httpOptions(options, await collectApiKeys({ flags: options.apiKey ?? [], file: options.apiKeyFile, env })) };
 
   const stdio = options.stdio === true;
   const hotReload = options.hotReload === true;

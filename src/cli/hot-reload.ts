@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { GatewayConfig } from '../config/types.js';
 import type { Gateway } from '../gateway.js';
 import { describeError, GatewayError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -20,6 +21,8 @@ export interface HotReloadOptions {
   logger: Logger;
   /** The config file's absolute path. */
   configPath: string;
+  /** Told every config read before it is applied (the logger learns its secrets). */
+  onConfig?: (config: GatewayConfig) => void;
   watcher?: ConfigWatcherOptions;
 }
 
@@ -48,6 +51,7 @@ export function startHotReload(options: HotReloadOptions): HotReload {
       );
       return;
     }
+    options.onConfig?.(built.config);
     for (const warning of built.warnings) logger.warn(warning);
     try {
       await gateway.reload(built.config);

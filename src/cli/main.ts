@@ -17,7 +17,9 @@ import { createGateway } from '../gateway.js';
 import { configuredHooks } from '../hooks/configured-hooks.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { GatewayError, describeError } from '../errors.js';
+import { configSecrets } from '../config/config-secrets.js';
 import { createLogger } from '../log/logger.js';
+import { SecretValues } from '../log/mask-secrets.js';
 import { packageVersion } from '../version.js';
 import { buildConfig } from './build-config.js';
 import { startHotReload, type HotReload } from './hot-reload.js';
@@ -90,7 +92,10 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     throw error;
   }
 
-  const logger = createLogger(built.config.logLevel);
+  // Every secret of the config (and of each config reloaded) is masked in every log line.
+  const secrets = new SecretValues();
+  secrets.learn(configSecrets(built.config));
+  const logger = createLogger(built.config.logLevel, { secrets });
   for (const warning of built.warnings) logger.warn(warning);
   if (built.demo) logger.info('no server given: serving the bundled demo MCP server (see --help to serve your own)');
 
@@ -140,7 +145,14 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   const running = await Promise.race([started, stopRequested.promise.then(() => true)]);
   let hotReload: HotReload | undefined;
   if (running && built.hotReload && signals === 0 && built.config.configPath !== undefined) {
-    hotReload = startHotReload({ parsed, env: io.env, gateway, logger, configPath: built.config.configPath });
+    hotReload = startHotReload({
+      parsed,
+      env: io.env,
+      gateway,
+      logger,
+      configPath: built.config.configPath,
+      onConfig: (config) => secrets.learn(configSecrets(config)),
+    });
     const reloading = hotReload;
     onHangUp = () => void reloading.reload('SIGHUP');
   }

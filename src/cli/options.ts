@@ -60,6 +60,13 @@ export interface CliOptions {
   sslCertfile?: string;
   /** The certificate's PEM private key (given together with `sslCertfile`). */
   sslKeyfile?: string;
+  maxHeaderSize?: string;
+  maxConcurrentRequests?: string;
+  maxTotalSessions?: string;
+  /** False with `--no-metrics`. */
+  metrics?: boolean;
+  metricsPublic?: boolean;
+  shutdownTimeout?: string;
 }
 
 export interface ParsedCommandLine {
@@ -167,6 +174,16 @@ export function createProgram(): Command {
     .addOption(new Option('--root-path <path>', 'the path a reverse proxy serves mcpgate under (shown in documents and docs)'))
     .addOption(new Option('--path-prefix <path>', 'URL prefix of the REST routes, documents and docs (default: /)'))
     .addOption(new Option('--max-body-size <bytes>', 'largest accepted request body in bytes; larger bodies get 413 (default: 10485760)'))
+    .addOption(new Option('--max-header-size <bytes>', 'largest request head (request line and headers) in bytes; larger ones get 431 (default: 16384)'))
+    .addOption(
+      new Option('--max-concurrent-requests <n>', 'most requests in flight at once per API key (per client address when no key is set); more get 429 with Retry-After (default: 0, no limit)'),
+    )
+    .addOption(
+      new Option('--max-total-sessions <n>', 'most MCP sessions open at once over every server; at the limit the session idle longest is closed, or 503 when none is idle (default: 1000; 0: no limit)'),
+    )
+    .addOption(new Option('--no-metrics', 'do not count calls and do not serve /metrics'))
+    .addOption(new Option('--metrics-public', 'serve /metrics (Prometheus) without the API key'))
+    .addOption(new Option('--shutdown-timeout <seconds>', 'on SIGTERM/SIGINT: how long calls in flight may finish before they are cancelled (default: 10)'))
     .addOption(new Option('--tools-only', 'do not expose resources and prompts as REST routes'))
     .addOption(new Option('-n, --name <title>', 'OpenAPI info.title (single server: instead of the server\'s name)'))
     .addOption(new Option('-d, --description <text>', 'OpenAPI info.description'))

@@ -99,6 +99,39 @@ export interface GatewayConfig {
   auditLog?: AuditLogConfig;
   /** Serve HTTPS instead of plain HTTP (`--ssl-certfile`, `--ssl-keyfile`); plain HTTP when left out. */
   tls?: TlsConfig;
+  /** Limits on what callers may ask of the gateway; defaults apply to what is left out. */
+  limits?: Partial<LimitsConfig>;
+  /** The Prometheus endpoint `/metrics`; on, behind the API key, when left out. */
+  metrics?: Partial<MetricsConfig>;
+  /**
+   * On stop: how long calls in flight may finish before they are cancelled (`--shutdown-timeout`);
+   * 10 s when left out.
+   */
+  shutdownTimeoutMs?: number;
+}
+
+export interface LimitsConfig {
+  /** Largest request head (request line and headers) in bytes; larger ones get 431 (`--max-header-size`). */
+  maxHeaderBytes: number;
+  /**
+   * Most requests in flight at once per API key, or per client address when no key is set; more
+   * get 429 with `Retry-After` (`--max-concurrent-requests`). 0: no limit.
+   */
+  maxConcurrentRequests: number;
+  /**
+   * Most MCP sessions open at once, over every server and endpoint (`--max-total-sessions`). At
+   * the limit a session with nothing in flight is closed to make room (one nobody listens to
+   * first, then the least recently used); when every one has a request in flight a new one gets
+   * 503. 0: no limit.
+   */
+  maxSessions: number;
+}
+
+export interface MetricsConfig {
+  /** Count calls and serve `/metrics` (`--no-metrics` turns both off). */
+  enabled: boolean;
+  /** Serve `/metrics` without the API key, for a scraper that has none (`--metrics-public`). */
+  public: boolean;
 }
 
 /**

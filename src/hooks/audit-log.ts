@@ -9,6 +9,8 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { describeError, isGatewayError } from '../errors.js';
+import { maskSecrets } from '../log/mask-secrets.js';
+import { outcomeOfError, outcomeOfResult, type CallOutcome } from './call-outcome.js';
 import type { Hook, HookContext, ToolCall } from './types.js';
 
 export interface AuditLogOptions {
@@ -16,52 +18,6 @@ export interface AuditLogOptions {
   path: string;
   /** Also write each call's arguments (through `maskSecrets`). Off by default: they may hold personal data. */
   includeArguments?: boolean;
-}
-
-type Outcome = 'ok' | 'tool_error' | 'error' | 'cancelled';
-
-/**
- * Words of a key that name a secret, matched against the key with its separators removed, so
- * `api_key`, `x-api-key`, `apiKey` and `APIKEY` all read `apikey`.
- */
-const secretInKey = /password|passwd|passphrase|secret|credential|apikey|authorization|privatekey|cookie|sessionid|signature/;
-/**
- * Words that name a secret only as a whole word (after splitting camelCase, snake_case,
- * kebab-case and UPPER_CASE): `auth` and words ending in it (`oauth2`, `basicauth`, `authz`, but
- * not `author`), `token` and words ending in it (`GITHUB_TOKEN`, `accessToken`, `authtoken`), and a
- * few short ones. The plural `tokens` is deliberately not one: `maxTokens`, `max_tokens`,
- * `inputTokens` count model tokens and are useful in an audit. A singular `token` word is masked
- * wherever it stands (so `tokenCount` is masked too): masking too much is the safe mistake.
- */
-const secretWord = /^(?:[a-z0-9]*auth[nz]?[0-9]*|[a-z0-9]*token|pwd|bearer|jwt)$/;
-
-function keyWords(key: string): string[] {
-  return key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2') // clientSecret -> client Secret
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2') // APIKey -> API Key
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word !== '');
-}
-
-function isSecretKey(key: string): boolean {
-  const words = keyWords(key);
-  return secretInKey.test(words.join('')) || words.some((word) => secretWord.test(word));
-}
-
-/**
- * A deep copy of `value` in which the value of every key that looks like a secret (see
- * `secretInKey` and `secretWord`) is `"[masked]"`, whatever it was. Arrays and plain objects are
- * walked; anything else is kept as it is.
- */
-export function maskSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(maskSecrets);
-  if (value === null || typeof value !== 'object') return value;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) copy[key] = isSecretKey(key) ? '[masked]' : maskSecrets(item);
-  return copy;
 }
 
 function callerOf(context: HookContext): Record<string, unknown> {
@@ -96,7 +52,7 @@ export function auditLog(options: AuditLogOptions): Hook {
     return opened;
   }
 
-  function record(call: ToolCall, context: HookContext, time: string, start: number, args: unknown, outcome: Outcome, error?: unknown): void {
+  function record(call: ToolCall, context: HookContext, time: string, start: number, args: unknown, outcome: CallOutcome, error?: unknown): void {
     const durationMs = Math.round((performance.now() - start) * 1000) / 1000;
     // Nothing here may throw into the call: the log is a witness, not a gate.
     try {
@@ -126,12 +82,10 @@ export function auditLog(options: AuditLogOptions): Hook {
       try {
         result = await next(call, context);
       } catch (error) {
-        // Compared as a string: the code set grows, and a cancelled call is not a failure of the server.
-        const cancelled = isGatewayError(error) && (error.code as string) === 'CALL_ABORTED';
-        record(call, context, time, start, args, cancelled ? 'cancelled' : 'error', error);
+        record(call, context, time, start, args, outcomeOfError(error), error);
         throw error;
       }
-      record(call, context, time, start, args, result.isError === true ? 'tool_error' : 'ok');
+      record(call, context, time, start, args, outcomeOfResult(result));
       return result;
     },
     async onClose() {

@@ -1,7 +1,7 @@
 /**
- * The hooks a configuration asks for, in the order they run: the gateway's own first (the tool
- * policy, and the audit log, outermost so that it times and records every call as the caller saw
- * it), then the hook modules' in their configured order, then those given in code.
+ * The hooks a configuration asks for, in the order they run: the gateway's own first (the metrics'
+ * counter, the tool policy, and the audit log, outermost so that they time and record every call as
+ * the caller saw it), then the hook modules' in their configured order, then those given in code.
  *
  * A reload asks again with the new configuration: what did not change is kept as the same
  * objects (a module listed before is not loaded or started again, the audit log keeps its file
@@ -28,7 +28,14 @@ export class ConfiguredHooks {
   private readonly modules = new Map<string, Hook[]>();
   private audit: { config: AuditLogConfig; hook: Hook } | undefined;
 
-  constructor(private readonly inCode: readonly Hook[] = []) {}
+  /**
+   * @param inCode hooks given in code, run after every other.
+   * @param first hooks of the gateway itself that run before every other (the metrics' counter).
+   */
+  constructor(
+    private readonly inCode: readonly Hook[] = [],
+    private readonly first: readonly Hook[] = [],
+  ) {}
 
   /**
    * The hooks `config` asks for. Modules not loaded before are loaded now; rejects with
@@ -52,6 +59,6 @@ export class ConfiguredHooks {
     else if (!this.audit || !isDeepStrictEqual(this.audit.config, config.auditLog)) {
       this.audit = { config: config.auditLog, hook: auditLog(config.auditLog) };
     }
-    return [toolPolicy(config.upstreams), ...(this.audit ? [this.audit.hook] : [])];
+    return [...this.first, toolPolicy(config.upstreams), ...(this.audit ? [this.audit.hook] : [])];
   }
 }

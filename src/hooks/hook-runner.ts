@@ -86,10 +86,13 @@ export class HookRunner {
   private toolCallChain: ToolCallHandler | undefined;
   private toolResultChain: ToolResultHandler | undefined;
   private toolFilters: Array<NonNullable<Hook['allowTool']>> = [];
+  private filterNames: string[] = [];
 
   constructor(
     private readonly logger: Logger,
     hooks: readonly Hook[] = [],
+    /** Told the name of each hook that fails (the metrics count them). */
+    private readonly onHookFailure: (hook: string) => void = () => undefined,
   ) {
     this.use(hooks);
   }
@@ -107,6 +110,7 @@ export class HookRunner {
     this.toolCallChain = this.composeToolCalls();
     this.toolResultChain = this.composeToolResults();
     this.toolFilters = hooks.flatMap((hook) => (hook.allowTool ? [hook.allowTool.bind(hook)] : []));
+    this.filterNames = this.names.filter((_name, index) => hooks[index]!.allowTool !== undefined);
   }
 
   get hasMessageHooks(): boolean {
@@ -128,6 +132,7 @@ export class HookRunner {
         if (!this.toolFilters[i]!(server, tool)) return false;
       } catch (error) {
         this.logger.error({ err: error, server, tool }, 'a hook failed deciding whether a tool is allowed; the tool is hidden');
+        this.onHookFailure(this.filterNames[i] ?? 'a hook');
         return false;
       }
     }
@@ -209,7 +214,10 @@ export class HookRunner {
       const name = this.names[this.hooks.indexOf(hook)] ?? hook.name ?? 'a hook';
       await Promise.resolve()
         .then(() => run(hook))
-        .catch((error: unknown) => this.logger.error({ err: error, hook: name }, `hook "${name}" failed in ${member}`));
+        .catch((error: unknown) => {
+          this.logger.error({ err: error, hook: name }, `hook "${name}" failed in ${member}`);
+          this.onHookFailure(name);
+        });
     }
   }
 
@@ -272,6 +280,7 @@ export class HookRunner {
     const hook = error instanceof HookFailure ? error.hook : 'a hook';
     const cause = error instanceof HookFailure ? error.cause : error;
     this.logger.error({ err: cause, hook, ...facts }, `hook "${hook}" failed`);
+    this.onHookFailure(hook);
   }
 }
 

@@ -34,6 +34,12 @@ export interface HookContext {
   /** The `Mcp-Session-Id` of a legacy MCP session; undefined for REST calls, 2026-07-28 requests and stdio. */
   readonly session: string | undefined;
   readonly caller: Caller;
+  /**
+   * The id of the HTTP request that carried the call or the client's message: the `X-Request-Id`
+   * the gateway answered with (the caller's own when it sent one). Undefined over stdio and for
+   * what the server sends.
+   */
+  readonly requestId?: string;
 }
 
 export type JsonRpcId = string | number;

@@ -3,13 +3,15 @@
  * `Request`/`Response`, so the same app runs under Node's HTTP server, in tests through
  * `app.request()`, and inside a library user's own server.
  *
- * Order of the layers, outermost first: the root path a reverse proxy adds is stripped; CORS
- * (so every answer, errors and 401s included, carries its headers); the API key; then health
- * routes at the root and the REST frontend at the path prefix.
+ * Order of the layers, outermost first: the root path a reverse proxy adds is stripped; the
+ * request id (so every answer carries one); the refusal of new requests while the gateway stops;
+ * CORS (so every answer, errors and 401s included, carries its headers); the API key; then health
+ * and metrics routes at the root, the per-caller concurrency limit, the MCP endpoints, and the
+ * REST frontend at the path prefix.
  *
  * @module
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { getPath } from 'hono/utils/url';
 import type { Bridge } from '../bridge/bridge.js';
@@ -19,11 +21,14 @@ import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { HookRunner } from '../hooks/hook-runner.js';
 import type { Logger } from '../log/logger.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { apiKeyCheck, apiKeyGuard } from './auth.js';
+import { concurrencyLimit } from './concurrency-limit.js';
 import { dnsRebindingGuard } from './dns-rebinding.js';
 import { HEALTH_PATHS, healthRoutes } from './health.js';
+import { requestIdMiddleware } from './request-id.js';
 
 export interface AppContext {
   config: Pick<GatewayConfig, 'mode' | 'info' | 'host'>;
@@ -37,18 +42,39 @@ export interface AppContext {
   singleServer: string | undefined;
   logger: Logger;
   hooks: HookRunner;
+  /** Counts and serves `/metrics`; left out when metrics are off. */
+  metrics?: GatewayMetrics | undefined;
+  /** True once the gateway is stopping: new requests are refused with 503. */
+  stopping: () => boolean;
 }
 
+/** Where Prometheus scrapes. */
+export const METRICS_PATH = '/metrics';
+
 export function createApp(context: AppContext): Hono {
-  const { rest, auth, cors: corsSettings } = context.settings;
+  const { rest, auth, cors: corsSettings, limits } = context.settings;
+  const { metrics } = context;
   const app = new Hono({ getPath: rootPathStripper(rest.rootPath) });
 
+  app.use(requestIdMiddleware({ logger: context.logger, ...(metrics ? { onResponse: (status: number) => metrics.responded(status) } : {}) }));
+  app.use(refuseWhileStopping(context.stopping));
   if (corsSettings.allowOrigins.length > 0) app.use(corsMiddleware(corsSettings.allowOrigins));
-  // Health stays open for orchestrators. Strict mode guards everything else, unknown paths
-  // included; otherwise the REST routes guard what reaches an upstream and leave documents open.
-  const check = auth.apiKeys.length > 0 ? apiKeyCheck({ auth, isPublic: (_method, path) => HEALTH_PATHS.has(path) }) : undefined;
+  // Health stays open for orchestrators, and metrics when asked (`--metrics-public`). Strict mode
+  // guards everything else, unknown paths included; otherwise the REST routes guard what reaches
+  // an upstream and leave documents open.
+  const metricsPublic = context.settings.metrics.public;
+  const isPublic = (_method: string, path: string): boolean => HEALTH_PATHS.has(path) || (metricsPublic && path === METRICS_PATH);
+  const check = auth.apiKeys.length > 0 ? apiKeyCheck({ auth, isPublic }) : undefined;
   if (check && auth.strict) app.use(apiKeyGuard(check));
   app.route('/', healthRoutes(context.upstreams, context.disabledUpstreams));
+  if (metrics) {
+    if (check && !auth.strict) app.use(METRICS_PATH, apiKeyGuard(check));
+    app.get(METRICS_PATH, async (c) => {
+      const { contentType, body } = await metrics.render();
+      return c.body(body, 200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+    });
+  }
+  if (limits.maxConcurrentRequests > 0) app.use(concurrencyLimit({ max: limits.maxConcurrentRequests, byApiKey: auth.apiKeys.length > 0 }));
   // MCP clients are often local tools reached as localhost: checking Host and Origin keeps a web
   // page from reaching them through DNS rebinding.
   const mcpGuards = [
@@ -75,6 +101,16 @@ export function createApp(context: AppContext): Hono {
     return c.json({ detail: { message: 'Internal Server Error' } }, 500);
   });
   return app;
+}
+
+/** 503 with `Connection: close` for what arrives once the gateway is stopping, so clients go elsewhere. */
+function refuseWhileStopping(stopping: () => boolean): MiddlewareHandler {
+  return async (c, next) => {
+    if (!stopping()) return next();
+    c.header('Retry-After', '5');
+    c.header('Connection', 'close');
+    return c.json({ detail: { message: 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', code: 'SHUTTING_DOWN' } }, 503);
+  };
 }
 
 /**

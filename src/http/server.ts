@@ -15,7 +15,17 @@ export interface RunningServer {
   /** The base URL (`http://` or `https://`), with the port actually bound (useful with port 0). */
   url: string;
   port: number;
+  /** Stops taking new connections and closes idle keep-alive ones; requests in progress go on. */
+  stopAccepting(): void;
+  /** Stops accepting, lets open connections finish their requests for a short grace, then closes them. */
   close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  /** Serve HTTPS with this certificate and key; plain HTTP when left out. */
+  tls?: Pick<TlsConfig, 'cert' | 'key'> | undefined;
+  /** Largest request head in bytes (Node answers 431 beyond it); Node's default when left out. */
+  maxHeaderBytes?: number;
 }
 
 /** How long open connections may finish their requests when the server stops. */
@@ -25,12 +35,14 @@ const CLOSE_GRACE_MS = 5_000;
  * Listens on `host:port`, speaking HTTPS only when `tls` is given (a plain HTTP request to that
  * port fails its handshake); rejects with the system error (EADDRINUSE, EACCES…) when it cannot.
  */
-export function listen(app: Hono, host: string, port: number, tls?: Pick<TlsConfig, 'cert' | 'key'>): Promise<RunningServer> {
+export function listen(app: Hono, host: string, port: number, options: ListenOptions = {}): Promise<RunningServer> {
+  const { tls, maxHeaderBytes } = options;
+  const limits = maxHeaderBytes === undefined ? {} : { maxHeaderSize: maxHeaderBytes };
   return new Promise((resolve, reject) => {
     const server = (
       tls === undefined
-        ? serve({ fetch: app.fetch, hostname: host, port })
-        : serve({ fetch: app.fetch, hostname: host, port, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })
+        ? serve({ fetch: app.fetch, hostname: host, port, serverOptions: limits })
+        : serve({ fetch: app.fetch, hostname: host, port, createServer: createHttpsServer, serverOptions: { ...limits, cert: tls.cert, key: tls.key } })
     ) as HttpServer | HttpsServer;
     // Long MCP streams and slow tools: Node's 5 s keep-alive default drops idle clients too eagerly.
     server.keepAliveTimeout = 65_000;
@@ -40,18 +52,25 @@ export function listen(app: Hono, host: string, port: number, tls?: Pick<TlsConf
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const scheme = tls === undefined ? 'http' : 'https';
-      resolve({ url: `${scheme}://${shownHost}:${address.port}`, port: address.port, close: () => closeServer(server) });
+      resolve({ url: `${scheme}://${shownHost}:${address.port}`, port: address.port, ...closer(server) });
     });
   });
 }
 
-function closeServer(server: HttpServer | HttpsServer): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
-    server.close(() => {
-      clearTimeout(force);
-      resolve();
-    });
+function closer(server: HttpServer | HttpsServer): Pick<RunningServer, 'stopAccepting' | 'close'> {
+  let closed: Promise<void> | undefined;
+  const stopAccepting = (): Promise<void> => {
+    closed ??= new Promise((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-  });
+    return closed;
+  };
+  return {
+    stopAccepting: () => void stopAccepting(),
+    async close() {
+      const done = stopAccepting();
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+      await done;
+      clearTimeout(force);
+    },
+  };
 }

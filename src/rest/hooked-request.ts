@@ -16,6 +16,7 @@ import type { HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
 import type { HookContext, JsonRpcMessage, JsonRpcRequest, ToolResult } from '../hooks/types.js';
 import { gatewayErrorResponse } from '../bridge/json-rpc.js';
 import { remoteAddressOf } from '../http/remote-address.js';
+import { httpRequestIdOf } from '../http/request-id.js';
 import type { Upstream } from '../upstream/upstream.js';
 
 let lastRequestId = 0;
@@ -23,7 +24,14 @@ let lastRequestId = 0;
 /** The hook context of a REST request to `upstream`. */
 export function restHookContext(c: Context, upstream: Upstream): HookContext {
   const address = remoteAddressOf(c);
-  return { server: upstream.name, frontend: 'rest', session: undefined, caller: address === undefined ? {} : { address } };
+  const requestId = httpRequestIdOf(c.req.raw);
+  return {
+    server: upstream.name,
+    frontend: 'rest',
+    session: undefined,
+    caller: address === undefined ? {} : { address },
+    ...(requestId === undefined ? {} : { requestId }),
+  };
 }
 
 /**

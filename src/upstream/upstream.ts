@@ -37,7 +37,8 @@ import { ChildProcessTransport } from './stdio-transport.js';
  * - `degraded`: connected, but listing the catalog failed; calls are still attempted.
  * - `down`: not connected; waiting to retry.
  */
-export type UpstreamState = 'starting' | 'ready' | 'degraded' | 'down';
+export const UPSTREAM_STATES = ['starting', 'ready', 'degraded', 'down'] as const;
+export type UpstreamState = (typeof UPSTREAM_STATES)[number];
 
 /** What `/readyz` reports for one upstream. */
 export interface UpstreamStatus {

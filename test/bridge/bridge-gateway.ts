@@ -23,9 +23,16 @@ afterAll(async () => {
 export type EndpointKind = 'streamable-http' | 'sse';
 
 /** An SDK client (legacy era) connected to `url` (the `/mcp` or `/sse` URL), closed after the file. */
-export async function connectClient(url: string, kind: EndpointKind, options: ClientOptions = {}, name = 'test-client'): Promise<Client> {
+export async function connectClient(
+  url: string,
+  kind: EndpointKind,
+  options: ClientOptions = {},
+  name = 'test-client',
+  /** Headers sent with every request of the transport (e.g. `authorization`). */
+  requestInit: { headers?: Record<string, string> } = {},
+): Promise<Client> {
   const client = new Client({ name, version: '1.0.0' }, options);
-  const transport = kind === 'sse' ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
+  const transport = kind === 'sse' ? new SSEClientTransport(new URL(url), { requestInit }) : new StreamableHTTPClientTransport(new URL(url), { requestInit });
   await client.connect(transport);
   // The SDK client drops a progress notification that arrives in the same chunk as its response
   // (it settles responses before running notification handlers); the gateway's own upstream

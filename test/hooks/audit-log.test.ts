@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { auditLog, maskSecrets } from '../../src/hooks/audit-log.js';
+import { auditLog } from '../../src/hooks/audit-log.js';
+import { maskSecrets } from '../../src/log/mask-secrets.js';
 import type { HookContext, ToolCall, ToolCallHandler, ToolResult } from '../../src/hooks/types.js';
 
 const context: HookContext = {

@@ -1,0 +1,199 @@
+/**
+ * The gateway's Prometheus metrics (prom-client), one registry per gateway so that two gateways
+ * in one process (a library user's tests) never mix their counts.
+ *
+ * Calls are counted by a hook, the first of the chain: the hook runner is the one place every
+ * frontend's tool calls pass through, and being first it sees every call as the caller saw it,
+ * refusals by later hooks included. What is a state rather than an event (upstream states,
+ * sessions, children) is read when Prometheus scrapes, from the parts that own it, so nothing can
+ * drift out of step.
+ *
+ * Label values come from the config (server names) or from the servers' own catalogs (tool
+ * names): a tool name a caller made up is counted as `(unknown)`, so nobody can grow the
+ * registry without bound by calling tools that do not exist.
+ *
+ * @module
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isGatewayError } from '../errors.js';
+import { outcomeOfError, outcomeOfResult, type CallOutcome } from '../hooks/call-outcome.js';
+import type { Hook, ToolCall } from '../hooks/types.js';
+import { UPSTREAM_STATES, type Upstream } from '../upstream/upstream.js';
+
+/** Where the metrics read the gateway's state at scrape time. */
+export interface MetricSources {
+  /** The live upstreams. */
+  upstreams: () => Iterable<Upstream>;
+  /** The open MCP sessions, by server and endpoint. */
+  sessions: () => Iterable<{ server: string; endpoint: string }>;
+  /** How many child processes (stdio servers) are running. */
+  childProcesses: () => number;
+}
+
+/** The label a tool name a caller made up is counted under. */
+export const UNKNOWN_TOOL_LABEL = '(unknown)';
+
+/** Seconds; from a cached catalog answer (~1 ms) to a long-running tool. */
+const CALL_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  /** The hook that counts every tool call; the gateway puts it first in the chain. */
+  readonly hook: Hook;
+  private readonly calls: Counter<'server' | 'tool' | 'frontend' | 'outcome'>;
+  private readonly callErrors: Counter<'server' | 'code'>;
+  private readonly callDuration: Histogram<'server' | 'tool' | 'outcome'>;
+  private readonly hookFailures: Counter<'hook'>;
+  private readonly responses: Counter<'status'>;
+
+  constructor(private readonly sources: MetricSources) {
+    const registers = [this.registry];
+    // Process metrics (memory, CPU, open file descriptors, event-loop lag, heap) under their usual names.
+    collectDefaultMetrics({ register: this.registry });
+    this.calls = new Counter({
+      name: 'mcpgate_tool_calls_total',
+      help: 'Tool calls, by server, tool, frontend (rest, streamable-http, sse, stdio) and outcome (ok, tool_error, error, cancelled).',
+      labelNames: ['server', 'tool', 'frontend', 'outcome'],
+      registers,
+    });
+    this.callErrors = new Counter({
+      name: 'mcpgate_tool_call_errors_total',
+      help: 'Tool calls that ended without an answer, by server and error code (e.g. UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, FORBIDDEN).',
+      labelNames: ['server', 'code'],
+      registers,
+    });
+    this.callDuration = new Histogram({
+      name: 'mcpgate_tool_call_duration_seconds',
+      help: 'Time from the gateway receiving a tool call to its answer, hooks included.',
+      labelNames: ['server', 'tool', 'outcome'],
+      buckets: CALL_DURATION_BUCKETS,
+      registers,
+    });
+    this.hookFailures = new Counter({
+      name: 'mcpgate_hook_failures_total',
+      help: 'Times a hook threw (not a refusal): the message or call it handled got HOOK_FAILED.',
+      labelNames: ['hook'],
+      registers,
+    });
+    this.responses = new Counter({
+      name: 'mcpgate_http_responses_total',
+      help: 'HTTP answers by status: 429 (a caller over --max-concurrent-requests), 413 (body too large), 503 (server unavailable, too many sessions, stopping)…',
+      labelNames: ['status'],
+      registers,
+    });
+    this.defineStateGauges(registers);
+    this.hook = this.countingHook();
+  }
+
+  /** A hook threw; called by the hook runner. */
+  hookFailed(hook: string): void {
+    this.hookFailures.inc({ hook });
+  }
+
+  /** An HTTP request was answered with `status`. */
+  responded(status: number): void {
+    this.responses.inc({ status: String(status) });
+  }
+
+  /** The text Prometheus scrapes, and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private countingHook(): Hook {
+    const record = (call: ToolCall, frontend: string, start: number, outcome: CallOutcome): string => {
+      const tool = this.knownTool(call);
+      this.calls.inc({ server: call.server, tool, frontend, outcome });
+      this.callDuration.observe({ server: call.server, tool, outcome }, (performance.now() - start) / 1000);
+      return tool;
+    };
+    return {
+      name: 'metrics',
+      onToolCall: (next) => async (call, context) => {
+        const start = performance.now();
+        try {
+          const result = await next(call, context);
+          record(call, context.frontend, start, outcomeOfResult(result));
+          return result;
+        } catch (error) {
+          const outcome = outcomeOfError(error);
+          record(call, context.frontend, start, outcome);
+          // Calls to servers fail with a `GatewayError`; anything else here is a later hook that threw,
+          // which its caller receives as HOOK_FAILED.
+          if (outcome === 'error') this.callErrors.inc({ server: call.server, code: isGatewayError(error) ? error.code : 'HOOK_FAILED' });
+          throw error;
+        }
+      },
+    };
+  }
+
+  /** The tool's name when its server lists it; otherwise the one label for made-up names. */
+  private knownTool(call: ToolCall): string {
+    for (const upstream of this.sources.upstreams()) {
+      if (upstream.name === call.server) return upstream.catalog.tools.some((tool) => tool.name === call.tool) ? call.tool : UNKNOWN_TOOL_LABEL;
+    }
+    return UNKNOWN_TOOL_LABEL;
+  }
+
+  private defineStateGauges(registers: Registry[]): void {
+    const sources = this.sources;
+    new Gauge({
+      name: 'mcpgate_upstream_state',
+      help: 'The state of each upstream server: 1 for its current state (starting, ready, degraded, down), 0 for the others.',
+      labelNames: ['server', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const upstream of sources.upstreams()) {
+          const current = upstream.currentState;
+          for (const state of UPSTREAM_STATES) this.set({ server: upstream.name, state }, state === current ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'mcpgate_upstream_restarts',
+      help: 'Times each upstream server was reconnected (its child restarted) since it was started.',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const upstream of sources.upstreams()) this.set({ server: upstream.name }, upstream.status().restarts);
+      },
+    });
+    new Gauge({
+      name: 'mcpgate_upstream_tools',
+      help: 'Tools each upstream server offers (after disabledTools/enabledTools).',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const upstream of sources.upstreams()) this.set({ server: upstream.name }, upstream.catalog.tools.length);
+      },
+    });
+    new Gauge({
+      name: 'mcpgate_mcp_sessions',
+      help: 'Open MCP sessions, by server (`*` for the aggregated endpoint) and endpoint (streamable-http, sse).',
+      labelNames: ['server', 'endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, { server: string; endpoint: string; count: number }>();
+        for (const { server, endpoint } of sources.sessions()) {
+          const key = `${server}\u0000${endpoint}`;
+          const entry = counts.get(key) ?? { server, endpoint, count: 0 };
+          entry.count += 1;
+          counts.set(key, entry);
+        }
+        for (const { server, endpoint, count } of counts.values()) this.set({ server, endpoint }, count);
+      },
+    });
+    new Gauge({
+      name: 'mcpgate_child_processes',
+      help: 'Child processes (stdio servers, per-session ones included) running now.',
+      registers,
+      collect() {
+        this.set(sources.childProcesses());
+      },
+    });
+  }
+}
