@@ -69,21 +69,22 @@ const credentialsInText = /\b(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/=-]+/gi;
  * the old config still hides them.
  */
 export class SecretValues {
-  /** Each secret as it appears in a JSON line: escaped as JSON escapes it in a string. */
-  private readonly inJson = new Set<string>();
+  /** Each secret as it is, and as it appears in a JSON line (escaped as JSON escapes a string). */
+  private readonly forms = new Set<string>();
 
   /** Adds secrets; values too short to be told apart from ordinary text are left out. */
   learn(values: Iterable<string | undefined>): void {
     for (const value of values) {
       if (value === undefined || value.length < MIN_SECRET_LENGTH) continue;
-      this.inJson.add(JSON.stringify(value).slice(1, -1));
+      this.forms.add(value);
+      this.forms.add(JSON.stringify(value).slice(1, -1));
     }
   }
 
-  /** `line` (a JSON log line) with every known secret and every `Bearer`/`Basic` credential masked. */
-  mask(line: string): string {
-    let masked = line;
-    for (const secret of this.inJson) if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
+  /** `text` (a JSON log line, or any message) with every known secret and every `Bearer`/`Basic` credential masked. */
+  mask(text: string): string {
+    let masked = text;
+    for (const secret of this.forms) if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
     return masked.replace(credentialsInText, `$1$2${MASK}`);
   }
 }

@@ -21,9 +21,11 @@ import {
   type ReadResourceResult,
   type StandardSchemaV1,
 } from '@modelcontextprotocol/client';
+import { configSecrets } from '../config/config-secrets.js';
 import type { UpstreamConfig } from '../config/types.js';
 import { GatewayError, describeError, upstreamJsonRpcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { SecretValues } from '../log/mask-secrets.js';
 import { toolPolicy } from '../hooks/tool-policy.js';
 import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalog.js';
 import type { ChildProcessRegistry } from './child-registry.js';
@@ -161,7 +163,9 @@ export class Upstream {
   private state: UpstreamState = 'starting';
   private since = Date.now();
   private restarts = 0;
-  private lastError: string | undefined;
+  private lastErrorText: string | undefined;
+  /** The credentials of this server's config, kept out of `lastError` (see its setter). */
+  private readonly secrets = new SecretValues();
   private connection: UpstreamConnection | undefined;
   private catalogValue: Catalog = emptyCatalog();
   private nextAttemptAt: number | undefined;
@@ -191,8 +195,22 @@ export class Upstream {
     this.name = config.name;
     this.config = config;
     this.logger = options.logger.child({ server: config.name });
+    this.secrets.learn(configSecrets({ upstreams: [config] }));
     const ownPolicy = toolPolicy([config]);
     this.toolFilter = options.allowTool ?? ((server, tool) => ownPolicy.allowTool!(server, tool));
+  }
+
+  /** Why the server is not ready. */
+  private get lastError(): string | undefined {
+    return this.lastErrorText;
+  }
+
+  /**
+   * Errors often quote the server's URL, and with it the credentials it holds; `/readyz` (open to
+   * anyone) and error answers show this text, so the credentials are masked here, once.
+   */
+  private set lastError(text: string | undefined) {
+    this.lastErrorText = text === undefined ? undefined : this.secrets.mask(text);
   }
 
   private get connectTimeoutMs(): number {
