@@ -42,21 +42,23 @@ import type { Load, LoadDriver } from './paths.js';
 import type { PathMeasurement } from './report.js';
 import { failureCount } from './stats.js';
 
-export const HOOK_CHAINS = ['none', 'empty', 'pass-through'] as const;
+export const HOOK_CHAINS = ['none', 'empty', 'pass-through', 'no-metrics'] as const;
 export type HookChainId = (typeof HOOK_CHAINS)[number];
 
 /** The frontends the chains are measured on: the existing `rest` and `mcp` (one session) paths. */
 export const HOOK_FRONTENDS = ['rest', 'mcp'] as const;
 export type HookFrontend = (typeof HOOK_FRONTENDS)[number];
 
-export const HOOK_CHAIN_INFO: Record<HookChainId, { label: string; module: string | undefined; description: string }> = {
-  none: { label: 'no hooks', module: undefined, description: 'no hook module (as the other paths)' },
+export const HOOK_CHAIN_INFO: Record<HookChainId, { label: string; module: string | undefined; args?: string[]; description: string }> = {
+  none: { label: 'no hooks', module: undefined, description: 'no hook module (as the other paths; the built-in metrics hook is on, as by default)' },
   empty: { label: 'empty chain', module: 'bench/hooks/empty.mjs', description: '--hook bench/hooks/empty.mjs: { name } only' },
   'pass-through': {
     label: 'pass-through',
     module: 'bench/hooks/pass-through.mjs',
     description: '--hook bench/hooks/pass-through.mjs: on{Client,Server}Message, onToolCall, onToolResult, each (next) => (...a) => next(...a)',
   },
+  // A negative cost: what turning the built-in metrics hook off saves.
+  'no-metrics': { label: 'no metrics', module: undefined, args: ['--no-metrics'], description: '--no-metrics: not even the built-in metrics hook' },
 };
 
 export const HOOK_FRONTEND_LABEL: Record<HookFrontend, string> = { rest: 'REST', mcp: 'mcp 1 session' };
@@ -66,8 +68,8 @@ const JIT_WARMUP_SECONDS = 2;
 
 /** The gateway's command-line arguments for a chain, the module's path absolute. */
 export function hookChainArgs(chain: HookChainId, repoRoot: string): string[] {
-  const module = HOOK_CHAIN_INFO[chain].module;
-  return module === undefined ? [] : ['--hook', join(repoRoot, module)];
+  const { module, args = [] } = HOOK_CHAIN_INFO[chain];
+  return module === undefined ? args : ['--hook', join(repoRoot, module), ...args];
 }
 
 export interface HookChainSettings {
@@ -226,19 +228,17 @@ function pairsOf(runs: Map<string, HookRun[]>, frontend: HookFrontend, chain: Ho
 const finite = (values: number[]): number[] => values.filter((value) => Number.isFinite(value));
 
 /**
- * The orders the rounds run the chains in, one after the other: every order of the three, so that
- * each chain runs in each place, and right after each other chain, equally often. A rotation alone
- * (none, empty, pass-through; empty, pass-through, none; …) would always run empty right after
- * none and none right after pass-through, and whatever a run leaves to the next (a burst of
- * garbage collection, a cache) would fall on one side of the comparison only.
+ * The orders the rounds run the chains in, one after the other: a balanced Latin square (Williams)
+ * of the four, so that each chain runs in each place, and right after each other chain, equally
+ * often. A rotation alone (none, empty, pass-through, no-metrics; empty, pass-through, …) would
+ * always run empty right after none, and whatever a run leaves to the next (a burst of garbage
+ * collection, a cache) would fall on one side of the comparison only.
  */
 const ORDERS: readonly (readonly HookChainId[])[] = [
-  ['none', 'empty', 'pass-through'],
-  ['empty', 'pass-through', 'none'],
-  ['pass-through', 'none', 'empty'],
-  ['none', 'pass-through', 'empty'],
-  ['pass-through', 'empty', 'none'],
-  ['empty', 'none', 'pass-through'],
+  ['none', 'empty', 'no-metrics', 'pass-through'],
+  ['empty', 'pass-through', 'none', 'no-metrics'],
+  ['pass-through', 'no-metrics', 'empty', 'none'],
+  ['no-metrics', 'none', 'pass-through', 'empty'],
 ];
 
 /** The chains in the order round `round` (counted over the blocks) runs them. */
@@ -300,7 +300,7 @@ export async function runHookChains(settings: HookChainSettings, env: HookChainE
     }
   }
   const costs = HOOK_FRONTENDS.flatMap((frontend) =>
-    (['empty', 'pass-through'] as const).map((chain): HookChainCost => {
+    (['empty', 'pass-through', 'no-metrics'] as const).map((chain): HookChainCost => {
       const pairs = settings.concurrency.flatMap((concurrency) => pairsOf(runs.get(concurrency)!, frontend, chain));
       const values = pairs.map(({ cost }) => cost);
       return {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { HOOK_CHAIN_INFO, HOOK_FRONTENDS, HOOK_FRONTEND_LABEL, type HookChainReport, type HookFrontend } from './hook-chain.js';
+import { HOOK_CHAINS, HOOK_CHAIN_INFO, HOOK_FRONTENDS, HOOK_FRONTEND_LABEL, type HookChainReport, type HookFrontend } from './hook-chain.js';
 import { PATH_INFO, isBridgePath, type GatewayPathId, type PathId } from './paths.js';
 import { failureCount, type RunResult } from './stats.js';
 import type { RestRun } from './rest-load.js';
@@ -230,7 +230,7 @@ function formatHookChain(hookChain: HookChainReport): string[] {
     `afresh for each of ${blocks} blocks. In each block, at each level: ${warmupSeconds} s warm-up of each, then ${rounds} rounds, each running`,
     `every chain of each frontend for ${seconds} s, in each of the six orders of the chains in turn.`,
   ];
-  for (const chain of ['none', 'empty', 'pass-through'] as const) lines.push(`  ${HOOK_CHAIN_INFO[chain].label.padEnd(13)} ${HOOK_CHAIN_INFO[chain].description}`);
+  for (const chain of HOOK_CHAINS) lines.push(`  ${HOOK_CHAIN_INFO[chain].label.padEnd(13)} ${HOOK_CHAIN_INFO[chain].description}`);
   lines.push('');
   for (const probe of hookChain.probes) {
     if (!probe.ok) lines.push(`!!! probe hooks ${probe.frontend}/${probe.chain} (block ${probe.block + 1}): WRONG: ${probe.answer.slice(0, 120)}`);
