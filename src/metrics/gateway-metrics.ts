@@ -45,11 +45,10 @@ export class GatewayMetrics {
   private readonly callDuration: Histogram<'server' | 'tool' | 'outcome'>;
   private readonly hookFailures: Counter<'hook'>;
   private readonly responses: Counter<'status'>;
+  private processMetrics = false;
 
   constructor(private readonly sources: MetricSources) {
     const registers = [this.registry];
-    // Process metrics (memory, CPU, open file descriptors, event-loop lag, heap) under their usual names.
-    collectDefaultMetrics({ register: this.registry });
     this.calls = new Counter({
       name: 'mcpgate_tool_calls_total',
       help: 'Tool calls, by server, tool, frontend (rest, streamable-http, sse, stdio) and outcome (ok, tool_error, error, cancelled).',
@@ -97,6 +96,13 @@ export class GatewayMetrics {
 
   /** The text Prometheus scrapes, and its content type. */
   async render(): Promise<{ contentType: string; body: string }> {
+    if (!this.processMetrics) {
+      // Process metrics (memory, CPU, open file descriptors, event-loop lag, heap) under their usual
+      // names, from the first scrape on: their event-loop and GC observers then run for good, which
+      // a gateway nobody scrapes (a library user's, a test's) need not pay for.
+      this.processMetrics = true;
+      collectDefaultMetrics({ register: this.registry });
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
