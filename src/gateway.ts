@@ -236,7 +236,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
         const server = await listening?.catch(() => undefined);
         server?.stopAccepting();
         const deadlineMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-        if (!(await waitUntil(() => bridge.idle, deadlineMs))) {
+        if (!(await bridge.drain(deadlineMs))) {
           logger.warn({ shutdownTimeoutMs: deadlineMs }, 'calls still running at the shutdown timeout are cancelled');
         }
         const reason = 'the gateway is shutting down';
@@ -254,16 +254,6 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       children.killAll();
     },
   };
-}
-
-/** Resolves true once `done()` holds (checked every 50 ms), or false after `timeoutMs`. */
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
-  }
-  return true;
 }
 
 function reportOf(diff: ConfigDiff, hooksChanged: boolean): ReloadReport {

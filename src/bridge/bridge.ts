@@ -165,10 +165,15 @@ export class Bridge {
     );
   }
 
-  /** Whether nothing is in flight: no call on any upstream in the set, no request in any session. */
-  get idle(): boolean {
-    for (const upstream of this.options.upstreams.values()) if (upstream.inFlight > 0) return false;
-    return this.sessions.idle;
+  /**
+   * Waits until nothing is in flight (no call on any upstream in the set, no request in any
+   * session), for at most `timeoutMs`; resolves false when something still was.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    return waitUntil(() => {
+      for (const upstream of this.options.upstreams.values()) if (upstream.inFlight > 0) return false;
+      return this.sessions.idle;
+    }, timeoutMs);
   }
 
   /** The client's transport with the hooks on it (see `hooked-transport.ts`). */
@@ -212,10 +217,14 @@ export class Bridge {
   }
 }
 
-/** Resolves once `done()` holds (checked every 50 ms), or after `timeoutMs`. */
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+/** Resolves true once `done()` holds (checked every 50 ms), or false after `timeoutMs`. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
+  }
+  return true;
 }
 
 /** A session that does not watch its transport itself ends when the transport closes. */
