@@ -1,12 +1,13 @@
 /**
  * The HTTP answers the MCP endpoints give themselves (before a message reaches a session): a
  * JSON-RPC error body with `id: null` and the status the specification names, and the JSON body
- * of a POST read under the size limit.
+ * of a POST read under the size and nesting limits.
  *
  * @module
  */
 import { isJsonContentType, readRequestBody } from '@modelcontextprotocol/server';
 import { GatewayError } from '../errors.js';
+import { MAX_NESTING, nestingExceeds } from '../rest/request-body.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
 
 export function jsonRpcHttpError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
@@ -27,17 +28,32 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
   // With a declared length, `text()` is served by the Node adapter straight from the socket;
   // reading the web stream (needed to stop an undeclared body at the limit) costs far more.
   let text: string;
-  if (declaredLength !== null) text = await request.text();
-  else {
-    const read = await readRequestBody(request, maxBytes);
-    if (read.tooLarge) return tooLarge;
-    text = read.text;
-  }
   try {
-    return { body: JSON.parse(text) };
+    if (declaredLength !== null) text = await request.text();
+    else {
+      const read = await readRequestBody(request, maxBytes);
+      if (read.tooLarge) return tooLarge;
+      text = read.text;
+    }
+  } catch (error) {
+    // The client closed the connection before the whole body arrived (or broke its chunked
+    // encoding): the request's fault, not an error of the gateway's, which the error handler
+    // would log as a bug. Nobody may be left to read this answer.
+    return { response: jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, `Bad Request: the request body could not be read (${(error as Error).message})`) };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
   } catch (error) {
     return { response: jsonRpcHttpError(400, JsonRpcErrorCode.ParseError, `Parse error: ${(error as Error).message}`) };
   }
+  // The REST frontend's limit, for the same reason: what walks a message later (hooks such as the
+  // audit log's masking, its serialisation for the server) recurses, and a body nested a hundred
+  // thousand levels deep overflowed the stack there, failing the call with an internal error.
+  if (nestingExceeds(body, MAX_NESTING)) {
+    return { response: jsonRpcHttpError(400, JsonRpcErrorCode.InvalidRequest, `Bad Request: the JSON body is nested deeper than ${MAX_NESTING} levels`) };
+  }
+  return { body };
 }
 
 /** The answer for a session id no session has (expired, closed, or from before a restart). */

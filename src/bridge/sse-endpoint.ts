@@ -1,11 +1,13 @@
 /**
  * `/sse` + `/messages` (and `/{server}/sse` + `/{server}/messages`): the legacy HTTP+SSE
  * transport. The GET stream is the session: it lives as long as the stream is open, and a POST
- * to `messages?sessionId=…` delivers one message to it (202; the answer comes on the stream).
+ * to `messages?sessionId=…` delivers one message to it (202; the answer comes on the stream), or
+ * a batch; a body that is not JSON-RPC is refused with 400 before the session sees it.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Bridge } from './bridge.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
@@ -40,6 +42,27 @@ export async function postSseMessage(request: Request, server: string, options: 
   if (entry?.server !== server || entry.endpoint !== 'sse') return unknownSession(sessionId);
   const read = await readJsonRpcBody(request, options.maxBodyBytes);
   if ('response' in read) return read.response;
-  entry.transport.receive(read.body);
+  const messages = jsonRpcMessagesOf(read.body);
+  if (messages === undefined) {
+    return jsonRpcHttpError(400, JsonRpcErrorCode.InvalidRequest, 'Bad Request: the request body is not a valid JSON-RPC message, nor a non-empty batch of them');
+  }
+  entry.transport.receive(messages);
   return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
+}
+
+/**
+ * The body's messages, checked against the JSON-RPC schema as the streamable HTTP endpoint's SDK
+ * transport checks them; undefined when the body is not a message or a non-empty batch of them.
+ * Sessions take what they receive for JSON-RPC messages: a body of `42` or `null` made them throw,
+ * a 500 on a shared session and, on a per-session pipe, an unhandled rejection that stopped the
+ * whole gateway.
+ */
+function jsonRpcMessagesOf(body: unknown): JSONRPCMessage[] | undefined {
+  const items = Array.isArray(body) ? body : [body];
+  if (items.length === 0) return undefined;
+  try {
+    return items.map((item) => parseJSONRPCMessage(item));
+  } catch {
+    return undefined;
+  }
 }

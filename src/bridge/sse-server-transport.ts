@@ -53,9 +53,9 @@ export class SseServerTransport implements Transport {
 
   async start(): Promise<void> {}
 
-  /** A message (or a batch) the client POSTed to the endpoint. */
-  receive(body: unknown): void {
-    for (const message of Array.isArray(body) ? body : [body]) this.onmessage?.(message as JSONRPCMessage);
+  /** The messages (one, or a batch) the client POSTed to the endpoint, already checked to be JSON-RPC. */
+  receive(messages: readonly JSONRPCMessage[]): void {
+    for (const message of messages) this.onmessage?.(message);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {

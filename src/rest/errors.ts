@@ -88,3 +88,8 @@ export function unsupportedMediaType(contentType: string): RestFailure {
 export function payloadTooLarge(limitBytes: number): RestFailure {
   return { status: 413, body: { detail: `Request body is larger than the limit of ${limitBytes} bytes` } };
 }
+
+/** A body that ended before it was complete: the client went away mid-body, or sent a broken chunked encoding. */
+export function unreadableBody(reason: string): RestFailure {
+  return { status: 400, body: { detail: `Request body could not be read: it ended before it was complete (${reason})` } };
+}

@@ -1,11 +1,11 @@
 /**
  * Reads a REST call's JSON body: the size limit (413, checked before reading when the length is
- * declared, while reading when it is not), the content type (415) and the JSON syntax (422 with
- * FastAPI's `json_invalid`, as mcpo answers).
+ * declared, while reading when it is not), the content type (415), a body cut short (400) and the
+ * JSON syntax (422 with FastAPI's `json_invalid`, as mcpo answers).
  *
  * @module
  */
-import { payloadTooLarge, unsupportedMediaType, validationFailure, type RestFailure } from './errors.js';
+import { payloadTooLarge, unreadableBody, unsupportedMediaType, validationFailure, type RestFailure } from './errors.js';
 
 export type BodyRead = { ok: true; value: unknown } | { ok: false; failure: RestFailure };
 
@@ -19,7 +19,15 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   const contentType = request.headers.get('content-type');
   if (contentType !== null && !isJsonMediaType(contentType)) return { ok: false, failure: unsupportedMediaType(contentType) };
 
-  const text = declaredLength !== null ? await request.text() : await readLimited(request, limitBytes);
+  let text: string | undefined;
+  try {
+    text = declaredLength !== null ? await request.text() : await readLimited(request, limitBytes);
+  } catch (error) {
+    // The client closed the connection before the whole body arrived (or broke its chunked
+    // encoding): the request's fault, not an error of the gateway's, which the error handler
+    // would log as a bug. Nobody may be left to read this answer.
+    return { ok: false, failure: unreadableBody(error instanceof Error ? error.message : String(error)) };
+  }
   if (text === undefined) return { ok: false, failure: payloadTooLarge(limitBytes) };
   if (text.trim() === '') return { ok: true, value: undefined };
   let value: unknown;
@@ -47,12 +55,12 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
 /**
  * JSON.parse takes any depth, but validating or forwarding a value recurses over it: a body
  * nested a hundred thousand levels deep would overflow the stack there. No tool's arguments come
- * near this.
+ * near this. The MCP endpoints hold their bodies to the same limit.
  */
 export const MAX_NESTING = 512;
 
 /** Walks the value without recursion; true as soon as a path is deeper than `max`. */
-function nestingExceeds(value: unknown, max: number): boolean {
+export function nestingExceeds(value: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;
