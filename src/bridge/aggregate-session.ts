@@ -25,6 +25,7 @@ import type { BridgeSession } from './bridge-session.js';
 import { ForwardedRequests } from './forwarded-requests.js';
 import {
   errorResponse,
+  gatewayErrorResponse,
   isNotification,
   isRequest,
   JsonRpcErrorCode,
@@ -135,6 +136,21 @@ export function aggregatedToolTarget(upstreams: Iterable<Upstream>, name: string
   return target && { server: target.upstream.name, tool: target.name };
 }
 
+/**
+ * The server an aggregated name is prefixed with, when that server is not ready. Its catalog is
+ * empty while it starts or restarts, so its names are missing from the index; a caller should
+ * hear that the server is down and when to retry (as a REST call gets 503), not that the tool
+ * does not exist. Server names may hold `_`, so the longest matching name wins.
+ */
+function unavailablePrefixOwner(upstreams: Iterable<Upstream>, name: string): Upstream | undefined {
+  let owner: Upstream | undefined;
+  for (const upstream of upstreams) {
+    if (!name.startsWith(`${upstream.name}_`) || (owner && owner.name.length >= upstream.name.length)) continue;
+    owner = upstream;
+  }
+  return owner && owner.currentState !== 'ready' ? owner : undefined;
+}
+
 /** The server a resource URI belongs to on the aggregated endpoint (see {@link AggregateIndex.ownerOf}). */
 export function ownerOfResource(upstreams: Iterable<Upstream>, uri: string): Upstream | undefined {
   return currentIndex(upstreams).ownerOf(uri);
@@ -230,7 +246,11 @@ export class AggregateSession implements BridgeSession {
       case 'prompts/get': {
         const targets = method === 'tools/call' ? index.toolTargets : index.promptTargets;
         const target = targets.get(String(params?.name));
-        if (!target) return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `Unknown ${method === 'tools/call' ? 'tool' : 'prompt'}: ${String(params?.name)}`), id);
+        if (!target) {
+          const down = unavailablePrefixOwner(this.options.upstreams.values(), String(params?.name));
+          if (down) return this.send(gatewayErrorResponse(id, down.unavailableError()), id);
+          return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `Unknown ${method === 'tools/call' ? 'tool' : 'prompt'}: ${String(params?.name)}`), id);
+        }
         return this.forwarded.forward(target.upstream, request, { params: { ...params, name: target.name } });
       }
       case 'resources/read': {

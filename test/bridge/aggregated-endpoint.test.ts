@@ -66,6 +66,10 @@ describe('the aggregated endpoint', async () => {
     expect(during.some((name) => name.startsWith('fixture_'))).toBe(false);
     expect(during).toContain('everything_echo');
     expect((await client.callTool({ name: 'everything_echo', arguments: { message: 'still here' } })).content).toEqual([{ type: 'text', text: 'Echo: still here' }]);
+    // A call to the server that is down says so and why (as REST's 503 does), not that the tool does not exist.
+    await expect(client.callTool({ name: 'fixture_slow', arguments: { ms: 1 } })).rejects.toThrow(/server "fixture" is (down|starting): connection closed: process was killed by SIGKILL/);
+    await expect(client.getPrompt({ name: 'fixture_greet', arguments: { who: 'Ada' } })).rejects.toThrow(/server "fixture" is (down|starting)/);
+    await expect(client.callTool({ name: 'nobody_tool', arguments: {} })).rejects.toThrow(/Unknown tool: nobody_tool/);
     await waitFor('the fixture tools to come back', async () => (await client.listTools()).tools.some((tool) => tool.name === 'fixture_slow'));
   });
 });
