@@ -88,7 +88,9 @@ export function createApp(context: AppContext): Hono {
   app.route(rest.pathPrefix || '/', restRoutes({ ...context, authorize: auth.strict ? undefined : check }));
 
   app.notFound((c) => {
-    const target = c.req.method === 'GET' ? withoutTrailingSlash(c.req.path, rest.pathPrefix) : undefined;
+    // From the path as received, still percent-encoded: a decoded one could hold characters a
+    // `Location` header cannot carry (`/%0A/`), and would send `/%C3%A9/` to `/%e9/docs`.
+    const target = c.req.method === 'GET' ? withoutTrailingSlash(withoutRootPath(new URL(c.req.url).pathname, rest.rootPath), rest.pathPrefix) : undefined;
     return target === undefined ? c.json({ detail: 'Not Found' }, 404) : c.redirect(`${rest.rootPath}${target}`);
   });
   app.onError((error, c) => {
@@ -134,11 +136,13 @@ function withoutTrailingSlash(path: string, pathPrefix: string): string | undefi
  */
 function rootPathStripper(rootPath: string): (request: Request) => string {
   if (rootPath === '') return getPath;
-  return (request) => {
-    const path = getPath(request);
-    if (path === rootPath) return '/';
-    return path.startsWith(`${rootPath}/`) ? path.slice(rootPath.length) : path;
-  };
+  return (request) => withoutRootPath(getPath(request), rootPath);
+}
+
+function withoutRootPath(path: string, rootPath: string): string {
+  if (rootPath === '') return path;
+  if (path === rootPath) return '/';
+  return path.startsWith(`${rootPath}/`) ? path.slice(rootPath.length) : path;
 }
 
 /**

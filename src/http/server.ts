@@ -68,8 +68,12 @@ function closer(server: HttpServer | HttpsServer): Pick<RunningServer, 'stopAcce
     stopAccepting: () => void stopAccepting(),
     async close() {
       const done = stopAccepting();
+      // A connection whose last response (an SSE stream) ends after this point becomes idle, and
+      // only closing idle connections again lets the server finish before the grace runs out.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50).unref();
       const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
       await done;
+      clearInterval(sweep);
       clearTimeout(force);
     },
   };
