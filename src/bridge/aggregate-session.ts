@@ -34,6 +34,7 @@ import {
   type JsonRpcRequest,
   type RequestId,
 } from './json-rpc.js';
+import { malformedArguments } from './tool-policy.js';
 
 /** The aggregated name of each of a server's tools or prompts, by original name. */
 export function aggregatedNames(server: string, names: readonly string[]): Map<string, string> {
@@ -251,6 +252,8 @@ export class AggregateSession implements BridgeSession {
           if (down) return this.send(gatewayErrorResponse(id, down.unavailableError()), id);
           return this.send(errorResponse(id, JsonRpcErrorCode.InvalidParams, `Unknown ${method === 'tools/call' ? 'tool' : 'prompt'}: ${String(params?.name)}`), id);
         }
+        const malformed = method === 'tools/call' ? malformedArguments(id, params) : undefined;
+        if (malformed) return this.send(malformed, id);
         return this.forwarded.forward(target.upstream, request, { params: { ...params, name: target.name } });
       }
       case 'resources/read': {

@@ -30,6 +30,7 @@ import {
   resultResponse,
   type RequestId,
 } from './json-rpc.js';
+import { malformedArguments } from './tool-policy.js';
 
 export interface SessionHooks {
   runner: HookRunner;
@@ -188,6 +189,9 @@ class HookedTransport implements Transport {
     const target = typeof name === 'string' ? this.hooks.resolveTool(name) : undefined;
     const key = keyOf(request.id);
     if (!target || this.calls.has(key)) return this.onmessage?.(request, extra);
+    // Refused before the tool hooks, which take `arguments` to be an object.
+    const malformed = malformedArguments(request.id, request.params);
+    if (malformed) return void this.send(malformed, { relatedRequestId: request.id }).catch(() => undefined);
     let markAnswered!: () => void;
     const pending: PendingCall = { cancelled: false, answered: new Promise((resolve) => (markAnswered = resolve)) };
     this.calls.set(key, pending);

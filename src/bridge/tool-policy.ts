@@ -19,10 +19,25 @@ export function filterToolList(allowsTool: AllowsTool, result: Record<string, un
   return tools.length === result.tools.length ? result : { ...result, tools };
 }
 
-/** The refusal of a `tools/call` to a refused tool, or undefined when the call may go on. */
+/**
+ * The refusal of a `tools/call` to a refused tool, or with arguments that are not an object, or
+ * undefined when the call may go on.
+ */
 export function refusedToolCall(allowsTool: AllowsTool, id: RequestId, params: Record<string, unknown> | undefined): JSONRPCMessage | undefined {
   const name = params?.name;
-  if (typeof name === 'string' && allowsTool(name)) return undefined;
   // MCP servers answer an unknown tool with "invalid params"; a refused tool looks the same.
-  return errorResponse(id, JsonRpcErrorCode.InvalidParams, `Unknown tool: ${typeof name === 'string' ? name : String(name)}`);
+  if (typeof name !== 'string' || !allowsTool(name)) return errorResponse(id, JsonRpcErrorCode.InvalidParams, `Unknown tool: ${typeof name === 'string' ? name : String(name)}`);
+  return malformedArguments(id, params);
+}
+
+/**
+ * The refusal of a `tools/call` whose `arguments` is there but not an object. The schema says an
+ * object; a server trusting that may crash on `null` or a list, and a shared server's crash is
+ * every session's.
+ */
+export function malformedArguments(id: RequestId, params: Record<string, unknown> | undefined): JSONRPCMessage | undefined {
+  const args = params?.arguments;
+  if (args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args))) return undefined;
+  const kind = args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args;
+  return errorResponse(id, JsonRpcErrorCode.InvalidParams, `Invalid params: tools/call "arguments" must be an object, got ${kind}`);
 }
