@@ -12,6 +12,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { whenStreamEnds } from '../bridge/stream-end.js';
 import { remoteAddressOf } from './remote-address.js';
 
 export interface ConcurrencyLimitOptions {
@@ -43,23 +44,16 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): MiddlewareHa
       );
     }
     inFlight.set(caller, count + 1);
-    let released = false;
-    const releaseOnce = (): void => {
-      if (released) return;
-      released = true;
-      release(caller);
-    };
     try {
       await next();
     } catch (error) {
-      releaseOnce();
+      release(caller);
       throw error;
     }
     // Only a stream is still at work once the handler has returned; any other body is complete.
-    const body = c.res.body;
-    const streaming = body !== null && (c.res.headers.get('content-type') ?? '').startsWith('text/event-stream');
-    if (streaming) c.res = new Response(releasedAtEnd(body, releaseOnce), c.res);
-    else releaseOnce();
+    const streaming = c.res.body !== null && (c.res.headers.get('content-type') ?? '').startsWith('text/event-stream');
+    if (streaming) c.res = whenStreamEnds(c.res, () => release(caller));
+    else release(caller);
   };
 }
 
@@ -67,27 +61,4 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): MiddlewareHa
 function callerOf(c: Context, byApiKey: boolean): string {
   if (byApiKey) return `key:${c.req.header('authorization') ?? ''}`;
   return `address:${remoteAddressOf(c) ?? ''}`;
-}
-
-/** `body` as it was, calling `done` once it has been read to its end, failed, or been cancelled. */
-function releasedAtEnd(body: ReadableStream<Uint8Array>, done: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done: ended, value } = await reader.read();
-        if (ended) {
-          done();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        done();
-        controller.error(error);
-      }
-    },
-    async cancel(reason) {
-      done();
-      await reader.cancel(reason);
-    },
-  });
 }
