@@ -98,7 +98,12 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
   const settings = httpSettings(config);
   // Read at scrape time; `upstreams` and `bridge` exist by then.
   const metrics: GatewayMetrics | undefined = settings.metrics.enabled
-    ? new GatewayMetrics({ upstreams: () => upstreams.values(), sessions: (): Iterable<SessionEntry> => bridge.sessions.values(), childProcesses: () => children.size })
+    ? new GatewayMetrics({
+        upstreams: () => upstreams.values(),
+        upstream: (name) => upstreams.get(name),
+        sessions: (): Iterable<SessionEntry> => bridge.sessions.values(),
+        childProcesses: () => children.size,
+      })
     : undefined;
   // The modules' hooks join when `start()` has loaded them.
   const hookSet = new ConfiguredHooks(options.hooks, metrics ? [metrics.hook] : []);

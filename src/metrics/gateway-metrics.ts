@@ -24,6 +24,8 @@ import { UPSTREAM_STATES, type Upstream } from '../upstream/upstream.js';
 export interface MetricSources {
   /** The live upstreams. */
   upstreams: () => Iterable<Upstream>;
+  /** The live upstream of that name. */
+  upstream: (name: string) => Upstream | undefined;
   /** The open MCP sessions, by server and endpoint. */
   sessions: () => Iterable<{ server: string; endpoint: string }>;
   /** How many child processes (stdio servers) are running. */
@@ -135,10 +137,8 @@ export class GatewayMetrics {
 
   /** The tool's name when its server lists it; otherwise the one label for made-up names. */
   private knownTool(call: ToolCall): string {
-    for (const upstream of this.sources.upstreams()) {
-      if (upstream.name === call.server) return upstream.catalog.tools.some((tool) => tool.name === call.tool) ? call.tool : UNKNOWN_TOOL_LABEL;
-    }
-    return UNKNOWN_TOOL_LABEL;
+    const listed = this.sources.upstream(call.server)?.catalog.tools.some((tool) => tool.name === call.tool) ?? false;
+    return listed ? call.tool : UNKNOWN_TOOL_LABEL;
   }
 
   private defineStateGauges(registers: Registry[]): void {
