@@ -24,6 +24,7 @@ import {
   errorResponse,
   gatewayErrorResponse,
   isNotification,
+  isRecord,
   isRequest,
   isResponse,
   keyOf,
@@ -232,10 +233,6 @@ class HookedTransport implements Transport {
     }
     this.calls.clear();
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function requestIdOf(message: JSONRPCMessage): RequestId | undefined {

@@ -17,6 +17,11 @@ export type JsonRpcResponse = { jsonrpc: '2.0'; id: RequestId | null } & (
   | { error: { code: number; message: string; data?: unknown } }
 );
 
+/** A JSON object: what `params` and a `tools/call`'s `arguments` must be. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & JsonRpcRequest {
   return 'method' in message && 'id' in message && message.id !== undefined;
 }
