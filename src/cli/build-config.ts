@@ -18,7 +18,7 @@ import { demoServerCommand } from '../demo/command.js';
 import { GatewayError } from '../errors.js';
 import { API_KEYS_VARIABLE, collectApiKeys } from './api-keys.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ParsedCommandLine } from './options.js';
-import { operationsFlags } from './operations-flags.js';
+import { operationsFlags, secondsFlag } from './operations-flags.js';
 import { tlsFlags } from './tls-flags.js';
 
 /** The name of the upstream in single-server mode (routes sit at the root, so it shows only in logs and /readyz). */
@@ -91,15 +91,7 @@ function mcpOptions(options: ParsedCommandLine['options']): NonNullable<GatewayC
     }
     mcp.allowedHosts = [...new Set(options.allowedHosts)];
   }
-  if (options.sessionIdleTimeout !== undefined) {
-    const text = options.sessionIdleTimeout;
-    const seconds = Number(text);
-    if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_TIMEOUT_SECONDS) {
-      throw invalid(`--session-idle-timeout: expected a number of seconds from 0 (never) to ${MAX_TIMEOUT_SECONDS}, got "${text}"`);
-    }
-    // A tiny positive value must not round to 0, which means never.
-    mcp.sessionIdleTimeoutMs = seconds === 0 ? 0 : Math.max(1, Math.round(seconds * 1000));
-  }
+  if (options.sessionIdleTimeout !== undefined) mcp.sessionIdleTimeoutMs = secondsFlag('--session-idle-timeout', options.sessionIdleTimeout, 'never');
   return mcp;
 }
 

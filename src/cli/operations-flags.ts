@@ -35,15 +35,20 @@ export function operationsFlags(options: CliOptions): OperationsConfig {
     if (options.metrics === false && options.metricsPublic === true) throw invalid('--metrics-public serves /metrics, which --no-metrics turns off: give one of them');
     result.metrics = { enabled: options.metrics !== false, public: options.metricsPublic === true };
   }
-  if (options.shutdownTimeout !== undefined) {
-    const text = options.shutdownTimeout;
-    const seconds = Number(text);
-    if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_TIMEOUT_SECONDS) {
-      throw invalid(`--shutdown-timeout: expected a number of seconds from 0 (cancel at once) to ${MAX_TIMEOUT_SECONDS}, got "${text}"`);
-    }
-    result.shutdownTimeoutMs = Math.round(seconds * 1000);
-  }
+  if (options.shutdownTimeout !== undefined) result.shutdownTimeoutMs = secondsFlag('--shutdown-timeout', options.shutdownTimeout, 'cancel at once');
   return result;
+}
+
+/**
+ * A duration flag given in seconds, from 0 (which means `zeroMeans`) to the longest timeout, as
+ * milliseconds. A tiny positive value does not round to 0, which means something else.
+ */
+export function secondsFlag(flag: string, text: string, zeroMeans: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    throw invalid(`${flag}: expected a number of seconds from 0 (${zeroMeans}) to ${MAX_TIMEOUT_SECONDS}, got "${text}"`);
+  }
+  return seconds === 0 ? 0 : Math.max(1, Math.round(seconds * 1000));
 }
 
 function wholeNumber(flag: string, text: string, min: number, max: number, unit: string): number {
