@@ -109,9 +109,8 @@ export function createApp(context: AppContext): Hono {
 function refuseWhileStopping(stopping: () => boolean): MiddlewareHandler {
   return async (c, next) => {
     if (!stopping()) return next();
-    c.header('Retry-After', '5');
     c.header('Connection', 'close');
-    return c.json({ detail: { message: 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', code: 'SHUTTING_DOWN' } }, 503);
+    throw new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', { retryAfterSeconds: 5 });
   };
 }
 

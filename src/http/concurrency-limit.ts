@@ -13,6 +13,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { whenStreamEnds } from '../bridge/stream-end.js';
+import { GatewayError } from '../errors.js';
 import { remoteAddressOf } from './remote-address.js';
 
 export interface ConcurrencyLimitOptions {
@@ -36,12 +37,10 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): MiddlewareHa
     const caller = callerOf(c, options.byApiKey);
     const count = inFlight.get(caller) ?? 0;
     if (count >= options.max) {
-      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       const who = options.byApiKey ? 'this API key' : 'this client address';
-      return c.json(
-        { detail: { message: `too many requests in flight for ${who}: at most ${options.max} at once (--max-concurrent-requests); retry when one has finished`, code: 'TOO_MANY_REQUESTS' } },
-        429,
-      );
+      throw new GatewayError('TOO_MANY_REQUESTS', `too many requests in flight for ${who}: at most ${options.max} at once (--max-concurrent-requests); retry when one has finished`, {
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      });
     }
     inFlight.set(caller, count + 1);
     try {
