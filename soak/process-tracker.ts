@@ -11,7 +11,7 @@
  * @module
  */
 import { RUN_VARIABLE, SERVER_VARIABLE } from './config.js';
-import { commandLineOf, descendantsOf, environOf, isRunning, processesWithVariable, type ProcessIdentity } from './proc.js';
+import { commandLineOf, descendantsOf, environOf, isRunning, processesWithVariable, type ProcessIdentity, type ProcStat } from './proc.js';
 
 export interface TrackedProcess extends ProcessIdentity {
   ppid: number;
@@ -49,14 +49,7 @@ export class ProcessTracker {
     for (const stat of descendantsOf(this.rootPid)) {
       let entry = this.seen.get(key(stat));
       if (!entry) {
-        entry = {
-          pid: stat.pid,
-          startTime: stat.startTime,
-          ppid: stat.ppid,
-          server: environOf(stat.pid)[SERVER_VARIABLE] ?? '?',
-          command: commandLineOf(stat.pid).slice(0, 300),
-          firstSeen: Date.now(),
-        };
+        entry = trackedOf(stat);
         this.seen.set(key(stat), entry);
       }
       live.push(entry);
@@ -80,15 +73,20 @@ export class ProcessTracker {
     for (const entry of this.seen.values()) if (isRunning(entry)) found.set(key(entry), entry);
     for (const stat of processesWithVariable(RUN_VARIABLE, this.runId)) {
       if (found.has(key(stat))) continue;
-      found.set(key(stat), {
-        pid: stat.pid,
-        startTime: stat.startTime,
-        ppid: stat.ppid,
-        server: environOf(stat.pid)[SERVER_VARIABLE] ?? '?',
-        command: commandLineOf(stat.pid).slice(0, 300),
-        firstSeen: Date.now(),
-      });
+      found.set(key(stat), trackedOf(stat));
     }
     return [...found.values()];
   }
+}
+
+/** What is remembered of a process: who it is, which server it runs, and its command line. */
+function trackedOf(stat: ProcStat): TrackedProcess {
+  return {
+    pid: stat.pid,
+    startTime: stat.startTime,
+    ppid: stat.ppid,
+    server: environOf(stat.pid)[SERVER_VARIABLE] ?? '?',
+    command: commandLineOf(stat.pid).slice(0, 300),
+    firstSeen: Date.now(),
+  };
 }
