@@ -25,6 +25,7 @@ import { listen, type RunningServer } from './http/server.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { ChildProcessRegistry } from './upstream/child-registry.js';
+import { createOAuthEnvironment, type OAuthEnvironment } from './upstream/oauth/upstream-authorization.js';
 import { Upstream, type UpstreamOptions } from './upstream/upstream.js';
 import { UpstreamSet } from './upstream/upstream-set.js';
 import { packageVersion } from './version.js';
@@ -41,6 +42,11 @@ export interface GatewayOptions {
    * on before it is stopped and they fail; default 30 s.
    */
   reloadDrainMs?: number;
+  /**
+   * For OAuth servers: where `"storage_type": "file"` keeps tokens (default `~/.mcpgate/tokens`),
+   * and how a browser is opened for `"use_loopback": true` (default the desktop's opener).
+   */
+  oauth?: Pick<OAuthEnvironment, 'tokenDirectory' | 'openBrowser'>;
 }
 
 /** What a reload did, by server name. */
@@ -95,6 +101,8 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
   let config = initialConfig;
   const logger = options.logger ?? silentLogger();
   const children = new ChildProcessRegistry();
+  // One per gateway: OAuth servers share callback ports, and a reload keeps their memory tokens.
+  const oauth = createOAuthEnvironment(options.oauth);
   const settings = httpSettings(config);
   // Read at scrape time; `upstreams` and `bridge` exist by then.
   const metrics: GatewayMetrics | undefined = settings.metrics.enabled
@@ -113,6 +121,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       ...options.upstream,
       logger,
       children,
+      oauth,
       clientInfo: { name: 'mcpgate', version: packageVersion },
       allowTool: (server, tool) => hooks.allowsTool(server, tool),
     });
@@ -250,6 +259,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
         await Promise.all([...upstreams.values(), ...pending].map((upstream) => upstream.close(reason)));
         await Promise.all([bridge.close(reason), server?.close()]);
         await Promise.all(draining);
+        await oauth.callbackServers.closeAll();
         await hooks.close();
         logger.info('mcpgate stopped');
       })();

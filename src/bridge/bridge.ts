@@ -146,6 +146,7 @@ export class Bridge {
       downstream: transport,
       logger: this.options.logger,
       children: this.options.children,
+      auth: upstream.httpAuth,
       onEnded,
     });
   }

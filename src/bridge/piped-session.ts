@@ -20,6 +20,7 @@ import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from '../upstream/child-registry.js';
+import type { HttpAuthOptions } from '../upstream/connect.js';
 import { describeError } from '../errors.js';
 import type { BridgeSession } from './bridge-session.js';
 import { errorResponse, isRequest, isResponse, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
@@ -34,6 +35,8 @@ export interface PipedSessionOptions {
   downstream: Transport;
   logger: Logger;
   children?: ChildProcessRegistry;
+  /** An OAuth server's credentials, shared with its supervised connection. */
+  auth?: HttpAuthOptions;
   /** Called once when the session has ended, whichever side ended it. */
   onEnded: () => void;
 }
@@ -56,7 +59,7 @@ export class PipedSession implements BridgeSession {
     const { upstream, downstream } = options;
     this.server = upstream.name;
     this.logger = options.logger.child({ server: upstream.name });
-    this.link = createRelayTransport(upstream, initialKind(upstream), this.logger, options.children);
+    this.link = createRelayTransport(upstream, initialKind(upstream), this.logger, options.children, options.auth);
     const { transport } = this.link;
     transport.onmessage = (message) => this.fromServer(message);
     transport.onclose = () => void this.end(this.link.exitReason() ?? 'the server closed the connection');

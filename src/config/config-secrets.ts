@@ -1,8 +1,8 @@
 /**
  * The secret values in a config, for the logger to mask (`SecretValues`): API keys, the TLS
  * private key, and the credentials given to upstreams — headers and environment variables whose
- * names look like secrets, and the user information and secret-looking query parameters of
- * upstream URLs.
+ * names look like secrets, the user information and secret-looking query parameters of
+ * upstream URLs, and OAuth client secrets.
  *
  * @module
  */
@@ -15,7 +15,10 @@ export function configSecrets(config: Pick<GatewayConfig, 'auth' | 'tls' | 'upst
   for (const upstream of config.upstreams) {
     const named = upstream.transport === 'stdio' ? upstream.env : upstream.headers;
     for (const [name, value] of Object.entries(named)) if (isSecretKey(name)) secrets.push(...credentialParts(value));
-    if (upstream.transport !== 'stdio') secrets.push(...urlSecrets(upstream.url));
+    if (upstream.transport !== 'stdio') {
+      secrets.push(...urlSecrets(upstream.url));
+      if (upstream.oauth?.clientSecret !== undefined) secrets.push(upstream.oauth.clientSecret);
+    }
   }
   return secrets;
 }

@@ -46,10 +46,29 @@ export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
   'timeout',
   'sharing',
   'maxSessions',
+  'oauth',
 ]);
 
 /** Fields that belong to a later release: recognised so they fail loudly instead of being ignored. */
-export const UNSUPPORTED_SERVER_FIELDS: ReadonlySet<string> = new Set(['oauth', 'client_header_forwarding']);
+export const UNSUPPORTED_SERVER_FIELDS: ReadonlySet<string> = new Set(['client_header_forwarding']);
+
+/** The fields of `"oauth"`: mcpo's (`server_url` … `client_metadata`) and mcpgate's additions. */
+export const KNOWN_OAUTH_FIELDS: ReadonlySet<string> = new Set([
+  'server_url',
+  'storage_type',
+  'callback_port',
+  'use_loopback',
+  'client_metadata',
+  'client_metadata_url',
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'scope',
+  'issuer',
+]);
+
+/** mcpo's default callback port. */
+export const DEFAULT_OAUTH_CALLBACK_PORT = 3030;
 
 /**
  * Top-level keys: `mcpServers` is the content, `hooks`, `auditLog`, `host` and `port` the
@@ -80,6 +99,45 @@ const TYPE_NAMES = Object.keys(TRANSPORT_ALIASES)
 
 const stringList = z.array(z.string());
 const stringMap = z.record(z.string(), z.string());
+
+const httpUrl = z.string().refine(isHttpUrl, {
+  error: (issue) => `must be an absolute http: or https: URL, got ${JSON.stringify(issue.input)}`,
+});
+
+/** `"oauth"`: field types only; the rules across fields are in `upstream-entry.ts`. */
+const oauthSchema = z.object({
+  server_url: httpUrl.optional(),
+  storage_type: z.enum(['file', 'memory']).optional(),
+  callback_port: z
+    .number()
+    // Not 0: the redirect URI registered with the authorization server must stay the same.
+    .refine((value) => Number.isInteger(value) && value >= 1 && value <= 65535, {
+      error: (issue) => `must be a port number from 1 to 65535, got ${String(issue.input)}`,
+    })
+    .optional(),
+  use_loopback: z.boolean().optional(),
+  client_metadata: z
+    .looseObject({
+      client_name: z.string().optional(),
+      redirect_uris: z.array(httpUrl).min(1).optional(),
+      grant_types: stringList.optional(),
+      response_types: stringList.optional(),
+      token_endpoint_auth_method: z.string().optional(),
+      scope: z.string().optional(),
+    })
+    .optional(),
+  client_metadata_url: z
+    .string()
+    .refine((value) => isHttpUrl(value) && new URL(value).protocol === 'https:' && new URL(value).pathname !== '/', {
+      error: (issue) => `must be an https: URL with a path (a client ID metadata document), got ${JSON.stringify(issue.input)}`,
+    })
+    .optional(),
+  grant_type: z.enum(['authorization_code', 'client_credentials']).optional(),
+  client_id: z.string().min(1).optional(),
+  client_secret: z.string().min(1).optional(),
+  scope: z.string().min(1).optional(),
+  issuer: httpUrl.optional(),
+});
 
 /** The type of each field of a server entry. Unknown fields are stripped, not rejected. */
 export const serverEntrySchema = z.object({
@@ -115,6 +173,7 @@ export const serverEntrySchema = z.object({
       error: (issue) => `must be a positive whole number, got ${String(issue.input)}`,
     })
     .optional(),
+  oauth: oauthSchema.optional(),
 });
 
 /** A server entry whose fields all have the right types. */

@@ -55,6 +55,36 @@ export interface HttpUpstreamConfig extends UpstreamConfigBase {
   url: string;
   /** Static headers sent with every request to the upstream. */
   headers: Record<string, string>;
+  /** OAuth 2.1 for this server (`"oauth"`); absent: none. */
+  oauth?: OAuthUpstreamConfig;
+}
+
+/** How mcpgate obtains tokens for an OAuth-protected upstream (the config's `"oauth"`). */
+export interface OAuthUpstreamConfig {
+  /**
+   * - `authorization_code`: a user authorizes once in a browser (PKCE); refresh tokens keep it going.
+   * - `client_credentials`: headless, with `clientId` and `clientSecret`.
+   */
+  grantType: 'authorization_code' | 'client_credentials';
+  /** mcpo's `server_url`, kept for compatibility: discovery starts from the server's `url`. */
+  serverUrl: string | undefined;
+  /** `file`: `~/.mcpgate/tokens/`, surviving restarts; `memory`: until the gateway stops. */
+  storage: 'file' | 'memory';
+  /** The loopback port of the authorization callback (`callback_port`, default 3030). */
+  callbackPort: number;
+  /** Open the authorization URL in a browser (`use_loopback`); otherwise it is only shown. */
+  openBrowser: boolean;
+  /** Client metadata laid over the defaults (`client_metadata`), e.g. for a pre-registered client. */
+  clientMetadata: Record<string, unknown> | undefined;
+  /** An HTTPS URL serving this client's metadata document, for servers that accept one as `client_id`. */
+  clientMetadataUrl: string | undefined;
+  /** A client registered beforehand (required for `client_credentials`); skips registration. */
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  /** Scopes to ask for (space-separated); default what the server advertises. */
+  scope: string | undefined;
+  /** The authorization server the credentials must be used with (its `issuer`). */
+  issuer: string | undefined;
 }
 
 export type UpstreamConfig = StdioUpstreamConfig | HttpUpstreamConfig;

@@ -8,14 +8,16 @@
 import { formatIssues } from './format-issue.js';
 import { isJsonObject, jsonTypeOf, problemAt, type JsonPathSegment } from './json-path.js';
 import {
+  DEFAULT_OAUTH_CALLBACK_PORT,
   DEFAULT_TIMEOUT_SECONDS,
+  KNOWN_OAUTH_FIELDS,
   KNOWN_SERVER_FIELDS,
   TRANSPORT_ALIASES,
   UNSUPPORTED_SERVER_FIELDS,
   serverEntrySchema,
   type ServerEntry,
 } from './server-schema.js';
-import type { UpstreamConfig, UpstreamTransportKind } from './types.js';
+import type { OAuthUpstreamConfig, UpstreamConfig, UpstreamTransportKind } from './types.js';
 
 /** Server names become URL path segments and tool-name prefixes. */
 const SERVER_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
@@ -91,10 +93,19 @@ export function readUpstreamEntry(name: string, raw: unknown, context: EntryCont
     }
   }
 
+  if (isJsonObject(raw.oauth)) {
+    for (const key of Object.keys(raw.oauth)) {
+      if (!KNOWN_OAUTH_FIELDS.has(key)) context.warnings.push(problemAt(fileLabel, [...path, 'oauth', key], 'unknown field, ignored'));
+    }
+  }
+
   const parsed = serverEntrySchema.safeParse(raw);
   if (!parsed.success) context.problems.push(...formatIssues(parsed.error.issues, raw, path, fileLabel));
 
   const transport = resolveTransport(raw, (message) => report(path, message));
+  if (parsed.success && transport !== undefined && parsed.data.oauth !== undefined) {
+    for (const [at, message] of oauthProblems(parsed.data, transport)) report([...path, ...at], message);
+  }
   if (context.problems.length > problemsBefore || !parsed.success || transport === undefined) return undefined;
 
   return { upstream: buildUpstream(name, parsed.data, transport, path, context), disabled: parsed.data.disabled === true };
@@ -185,7 +196,67 @@ function buildUpstream(
       passEnvironment: context.passEnvironment,
     };
   }
-  return { ...base, transport, url: entry.url ?? '', headers: { ...entry.headers } };
+  return {
+    ...base,
+    transport,
+    url: entry.url ?? '',
+    headers: { ...entry.headers },
+    ...(entry.oauth === undefined ? {} : { oauth: buildOAuth(entry.oauth) }),
+  };
+}
+
+type OAuthEntry = NonNullable<ServerEntry['oauth']>;
+
+/** The rules across `"oauth"` fields and the rest of the entry, as `[path below the entry, message]`. */
+function oauthProblems(entry: ServerEntry, transport: UpstreamTransportKind): Array<[JsonPathSegment[], string]> {
+  const oauth = entry.oauth!;
+  const problems: Array<[JsonPathSegment[], string]> = [];
+  if (transport === 'stdio') problems.push([['oauth'], 'is only for HTTP servers ("url"); a stdio server gets its credentials from "env"']);
+  if (oauth.grant_type === 'client_credentials') {
+    for (const field of ['client_id', 'client_secret'] as const) {
+      if (oauth[field] === undefined) problems.push([['oauth', field], 'is required with "grant_type": "client_credentials"']);
+    }
+  } else if (oauth.client_secret !== undefined && oauth.client_id === undefined) {
+    problems.push([['oauth', 'client_secret'], 'needs "client_id" (the client the secret belongs to)']);
+  }
+  const redirect = oauth.client_metadata?.redirect_uris?.[0];
+  if (redirect !== undefined && !isLoopbackHttpUrl(redirect)) {
+    problems.push([
+      ['oauth', 'client_metadata', 'redirect_uris', 0],
+      `must be a loopback address such as "http://127.0.0.1:3030/callback", where mcpgate can receive the authorization; got ${JSON.stringify(redirect)}`,
+    ]);
+  }
+  const authorization = Object.keys(entry.headers ?? {}).find((name) => name.toLowerCase() === 'authorization');
+  if (authorization !== undefined) {
+    problems.push([['headers', authorization], 'cannot be used with "oauth", which sends its own Authorization header']);
+  }
+  return problems;
+}
+
+/** `http://127.0.0.1…`, `http://localhost…` or `http://[::1]…`: where a loopback callback server can listen. */
+export function isLoopbackHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function buildOAuth(oauth: OAuthEntry): OAuthUpstreamConfig {
+  return {
+    grantType: oauth.grant_type ?? 'authorization_code',
+    serverUrl: oauth.server_url,
+    storage: oauth.storage_type ?? 'file',
+    callbackPort: oauth.callback_port ?? DEFAULT_OAUTH_CALLBACK_PORT,
+    openBrowser: oauth.use_loopback ?? true,
+    clientMetadata: oauth.client_metadata === undefined ? undefined : structuredClone(oauth.client_metadata),
+    clientMetadataUrl: oauth.client_metadata_url,
+    clientId: oauth.client_id,
+    clientSecret: oauth.client_secret,
+    scope: oauth.scope,
+    issuer: oauth.issuer,
+  };
 }
 
 /** A fresh array, so the config never shares storage with the parsed tree. */

@@ -24,7 +24,7 @@ import type { Logger } from '../log/logger.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { apiKeyCheck, apiKeyGuard } from './auth.js';
+import { apiKeyCheck, apiKeyGuard, holdsApiKey } from './auth.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { dnsRebindingGuard } from './dns-rebinding.js';
 import { HEALTH_PATHS, healthRoutes } from './health.js';
@@ -66,7 +66,7 @@ export function createApp(context: AppContext): Hono {
   const isPublic = (_method: string, path: string): boolean => HEALTH_PATHS.has(path) || (metricsPublic && path === METRICS_PATH);
   const check = auth.apiKeys.length > 0 ? apiKeyCheck({ auth, isPublic }) : undefined;
   if (check && auth.strict) app.use(apiKeyGuard(check));
-  app.route('/', healthRoutes(context.upstreams, context.disabledUpstreams));
+  app.route('/', healthRoutes(context.upstreams, context.disabledUpstreams, check ? holdsApiKey(auth) : undefined));
   if (metrics) {
     if (check && !auth.strict) app.use(METRICS_PATH, apiKeyGuard(check));
     app.get(METRICS_PATH, async (c) => {

@@ -38,6 +38,12 @@ export function apiKeyCheck(options: ApiKeyGuardOptions): ApiKeyCheck {
   };
 }
 
+/** Whether a request carries a valid key (for routes open to all that tell key holders more). */
+export function holdsApiKey(auth: AuthConfig): (c: Context) => boolean {
+  const digests = auth.apiKeys.map(digest);
+  return (c) => check(c.req.header('authorization'), digests, auth.strict).ok;
+}
+
 /** The same check as middleware, for guarding a whole app. */
 export function apiKeyGuard(check: ApiKeyCheck): MiddlewareHandler {
   return async (c, next) => check(c) ?? next();

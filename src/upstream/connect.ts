@@ -18,6 +18,8 @@
 import {
   Client,
   ProtocolError,
+  type AuthProvider,
+  type FetchLike,
   SdkHttpError,
   SSEClientTransport,
   StreamableHTTPClientTransport,
@@ -49,6 +51,14 @@ export interface ConnectOptions {
   signal: AbortSignal;
   /** Registers stdio children for a forced stop. */
   children?: ChildProcessRegistry;
+  /** An OAuth upstream's credentials (see `oauth/upstream-authorization.ts`). */
+  auth?: HttpAuthOptions;
+}
+
+/** What an HTTP transport needs to send an OAuth upstream's tokens and obtain new ones. */
+export interface HttpAuthOptions {
+  authProvider: AuthProvider;
+  fetch: FetchLike;
 }
 
 /** HTTP statuses that mean "no streamable HTTP here, try the legacy SSE transport". */
@@ -74,11 +84,18 @@ export function stdioTransport(config: StdioUpstreamConfig, logger: Logger, chil
   });
 }
 
-/** The transport to an HTTP server of a settled kind (not started), with the configured headers. Also used by the stdio relay. */
-export function httpTransport(config: HttpUpstreamConfig, kind: 'sse' | 'streamable-http'): SSEClientTransport | StreamableHTTPClientTransport {
+/**
+ * The transport to an HTTP server of a settled kind (not started), with the configured headers
+ * and, for an OAuth upstream, its credentials. Also used by the stdio relay and per-session pipes.
+ */
+export function httpTransport(
+  config: HttpUpstreamConfig,
+  kind: 'sse' | 'streamable-http',
+  auth?: HttpAuthOptions,
+): SSEClientTransport | StreamableHTTPClientTransport {
   const url = new URL(config.url);
-  const requestInit: RequestInit = { headers: config.headers };
-  return kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+  const options = { requestInit: { headers: config.headers } satisfies RequestInit, ...auth };
+  return kind === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
 }
 
 async function connectWith(
@@ -132,15 +149,16 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
       }
     }
     case 'sse':
-      return connectWith(httpTransport(config, 'sse'), 'sse', options, 'legacy');
+      return connectWith(httpTransport(config, 'sse', options.auth), 'sse', options, 'legacy');
     case 'streamable-http':
       try {
-        return await connectWith(httpTransport(config, 'streamable-http'), 'streamable-http', options, 'legacy');
+        return await connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, 'legacy');
       } catch (legacyError) {
-        // Unreachable or too slow: asking again in the other era would only fail again, later.
+        // Unreachable, too slow or unauthorized: asking again in the other era would only fail again, later.
         if (!(legacyError instanceof SdkHttpError) && !(legacyError instanceof ProtocolError)) throw legacyError;
+        if (legacyError instanceof SdkHttpError && (legacyError.status === 401 || legacyError.status === 403)) throw legacyError;
         try {
-          return await connectWith(httpTransport(config, 'streamable-http'), 'streamable-http', options, 'auto');
+          return await connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, 'auto');
         } catch (autoError) {
           // A refused initialize (400) is what a 2026-07-28-only server says; then its own failure tells more.
           throw legacyError instanceof SdkHttpError && legacyError.status !== 400 ? legacyError : autoError;

@@ -14,6 +14,8 @@ import {
   ProtocolError,
   SdkError,
   SdkErrorCode,
+  SdkHttpError,
+  UnauthorizedError,
   type CallToolResult,
   type Client,
   type GetPromptResult,
@@ -29,8 +31,9 @@ import { SecretValues } from '../log/mask-secrets.js';
 import { toolPolicy } from '../hooks/tool-policy.js';
 import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalog.js';
 import type { ChildProcessRegistry } from './child-registry.js';
-import { connectUpstream, type UpstreamConnection } from './connect.js';
+import { connectUpstream, type HttpAuthOptions, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
+import { createOAuthEnvironment, UpstreamAuthorization, type OAuthEnvironment } from './oauth/upstream-authorization.js';
 import { ChildProcessTransport } from './stdio-transport.js';
 
 /**
@@ -38,8 +41,9 @@ import { ChildProcessTransport } from './stdio-transport.js';
  * - `ready`: connected and catalog listed.
  * - `degraded`: connected, but listing the catalog failed; calls are still attempted.
  * - `down`: not connected; waiting to retry.
+ * - `auth_required`: an OAuth server waits for its user to authorize (`authorizationUrl` says where).
  */
-export const UPSTREAM_STATES = ['starting', 'ready', 'degraded', 'down'] as const;
+export const UPSTREAM_STATES = ['starting', 'ready', 'degraded', 'down', 'auth_required'] as const;
 export type UpstreamState = (typeof UPSTREAM_STATES)[number];
 
 /** What `/readyz` reports for one upstream. */
@@ -58,6 +62,8 @@ export interface UpstreamStatus {
   pid: number | null;
   protocolVersion: string | null;
   server: { name: string; version: string } | null;
+  /** In state `auth_required`: where the user authorizes the gateway. */
+  authorizationUrl: string | null;
 }
 
 export interface UpstreamOptions {
@@ -77,6 +83,8 @@ export interface UpstreamOptions {
    * server's own `disabledTools` / `enabledTools`.
    */
   allowTool?: (server: string, tool: string) => boolean;
+  /** What OAuth upstreams of the gateway share (callback ports, memory tokens); default one of its own. */
+  oauth?: OAuthEnvironment;
 }
 
 /** A log message from the server (the params of `notifications/message`). */
@@ -187,6 +195,10 @@ export class Upstream {
   private serverRequestHandler: ServerRequestHandler | undefined;
   private settleFirstAttempt!: () => void;
   private readonly firstAttempt = new Promise<void>((resolve) => (this.settleFirstAttempt = resolve));
+  /** An OAuth server's tokens and authorizations; undefined without `"oauth"`. */
+  private readonly authorization: UpstreamAuthorization | undefined;
+  /** The OAuth environment made for this upstream alone (none given), closed with it. */
+  private readonly ownOAuthEnvironment: OAuthEnvironment | undefined;
 
   constructor(
     config: UpstreamConfig,
@@ -198,6 +210,21 @@ export class Upstream {
     this.secrets.learn(configSecrets({ upstreams: [config] }));
     const ownPolicy = toolPolicy([config]);
     this.toolFilter = options.allowTool ?? ((server, tool) => ownPolicy.allowTool!(server, tool));
+    if (config.transport !== 'stdio' && config.oauth !== undefined) {
+      if (options.oauth === undefined) this.ownOAuthEnvironment = createOAuthEnvironment();
+      this.authorization = new UpstreamAuthorization({
+        server: config.name,
+        url: config.url,
+        config: config.oauth,
+        environment: options.oauth ?? this.ownOAuthEnvironment!,
+        logger: this.logger,
+      });
+    }
+  }
+
+  /** The credentials an HTTP transport to this server needs (OAuth), for connections of its own (per-session pipes). */
+  get httpAuth(): HttpAuthOptions | undefined {
+    return this.authorization?.transportOptions();
   }
 
   /** Why the server is not ready. */
@@ -264,6 +291,7 @@ export class Upstream {
       pid: transport instanceof ChildProcessTransport ? (transport.pid ?? null) : null,
       protocolVersion: client?.getNegotiatedProtocolVersion() ?? null,
       server: server ? { name: server.name, version: server.version } : null,
+      authorizationUrl: this.state === 'auth_required' ? (this.authorization?.pending?.authorizationUrl ?? null) : null,
     };
   }
 
@@ -383,7 +411,9 @@ export class Upstream {
     this.lifetime.abort();
     const connection = this.connection;
     await connection?.client.close().catch((error) => this.logger.debug({ err: error }, 'error while closing'));
+    await this.authorization?.close();
     await this.supervision;
+    await this.ownOAuthEnvironment?.callbackServers.closeAll();
     this.lastError = this.stopReason ?? 'stopped';
     this.setState('down');
     this.settleFirstAttempt();
@@ -398,12 +428,23 @@ export class Upstream {
       const connectedAt = Date.now();
       const closed = await this.runOneConnection();
       if (this.lifetime.signal.aborted) break;
+      if (closed) this.restarts += 1;
       // A server that answered "unknown session" is up (it restarted): reconnect without waiting,
       // since a caller's request is held until the new session is there.
-      const atOnce = closed && this.reconnectAtOnce;
+      let atOnce = closed && this.reconnectAtOnce;
       this.reconnectAtOnce = false;
-      failures = atOnce ? 0 : closed && Date.now() - connectedAt >= stableAfterMs ? 1 : failures + 1;
-      if (closed) this.restarts += 1;
+      if (this.authorization?.pending !== undefined) {
+        // An OAuth server waits for its user: no retry until the user has been (or failed).
+        if (await this.awaitAuthorization()) {
+          failures = 0;
+          continue;
+        }
+        if (this.lifetime.signal.aborted) break;
+        atOnce = false;
+        failures += 1;
+      } else {
+        failures = atOnce ? 0 : closed && Date.now() - connectedAt >= stableAfterMs ? 1 : failures + 1;
+      }
       this.catalogValue = emptyCatalog();
       this.emitCatalog();
       this.setState('down');
@@ -411,6 +452,28 @@ export class Upstream {
       this.logger.warn({ retryInMs: delay, reason: this.lastError }, `server is down; retrying in ${delay} ms`);
       this.settleFirstAttempt();
       await this.sleep(delay);
+    }
+  }
+
+  /**
+   * State `auth_required` until the user has authorized (true: connect again at once) or the
+   * authorization failed (false: `lastError` says why, and the usual backoff follows).
+   */
+  private async awaitAuthorization(): Promise<boolean> {
+    const pending = this.authorization!.pending!;
+    this.catalogValue = emptyCatalog();
+    this.emitCatalog();
+    this.lastError = `waiting for the user to authorize mcpgate: open ${pending.authorizationUrl}`;
+    this.setState('auth_required');
+    this.settleFirstAttempt();
+    try {
+      await this.authorization!.waitForUser(this.lifetime.signal);
+      return true;
+    } catch (error) {
+      if (this.lifetime.signal.aborted) return false;
+      this.lastError = `the authorization failed: ${describeError(error)}`;
+      this.logger.warn({ reason: this.lastError }, 'the authorization failed; asking again at the next attempt');
+      return false;
     }
   }
 
@@ -431,9 +494,10 @@ export class Upstream {
         connectTimeoutMs: this.connectTimeoutMs,
         children: this.options.children,
         signal: this.lifetime.signal,
+        ...(this.authorization === undefined ? {} : { auth: this.authorization.transportOptions() }),
       });
     } catch (error) {
-      this.lastError = `cannot connect: ${describeError(error)}`;
+      this.lastError = `cannot connect: ${this.describeConnectError(error)}`;
       return false;
     }
     if (this.lifetime.signal.aborted) {
@@ -450,7 +514,9 @@ export class Upstream {
     });
     connection.client.onerror = (error) => {
       this.logger.debug({ err: error }, 'transport error');
-      if (connection.kind !== 'stdio' && classifyHttpFailure(error) === 'stream-lost') {
+      if (error instanceof UnauthorizedError) {
+        this.dropConnection(connection, 'the server asks for authorization again', true);
+      } else if (connection.kind !== 'stdio' && classifyHttpFailure(error) === 'stream-lost') {
         this.dropConnection(connection, `the event stream broke: ${describeHttpFailure(error)}`);
       }
     };
@@ -601,6 +667,11 @@ export class Upstream {
     try {
       return await send(connection.client, requestOptions);
     } catch (error) {
+      if (error instanceof UnauthorizedError && !this.lifetime.signal.aborted) {
+        // The tokens are gone (a refresh token revoked): the supervisor asks the user again.
+        this.dropConnection(connection, 'the server asks for authorization again', true);
+        throw this.unavailableError();
+      }
       const failure = connection.kind === 'stdio' || this.lifetime.signal.aborted ? undefined : classifyHttpFailure(error);
       if (failure === undefined) throw this.translateError(error, what, connection, options.signal);
       this.dropConnection(connection, describeHttpFailure(error), failure === 'session-lost');
@@ -657,7 +728,16 @@ export class Upstream {
   unavailableError(): GatewayError {
     const retryAfterSeconds = this.nextAttemptAt ? Math.max(1, Math.ceil((this.nextAttemptAt - Date.now()) / 1000)) : 1;
     const reason = this.lastError ? `: ${this.lastError}` : '';
-    return new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is ${this.state}${reason}`, { retryAfterSeconds });
+    const state = this.state === 'auth_required' ? 'not authorized yet' : this.state;
+    return new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is ${state}${reason}`, { retryAfterSeconds });
+  }
+
+  /** A failed connection attempt in words; an OAuth server refusing the very token it was given is said plainly. */
+  private describeConnectError(error: unknown): string {
+    if (this.authorization !== undefined && error instanceof SdkHttpError && error.status === 401) {
+      return 'the server refused the access token obtained for it, even after authorizing again (is the authorization server issuing tokens for another resource?)';
+    }
+    return describeError(error);
   }
 
   private setState(state: UpstreamState): void {

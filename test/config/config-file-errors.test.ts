@@ -165,15 +165,55 @@ describe('parseConfigFile: server names', () => {
 });
 
 describe('parseConfigFile: later-release fields', () => {
-  it.each(['oauth', 'client_header_forwarding'])('refuses %j', (field) => {
-    expect(serverProblems({ x: { url: 'https://h/mcp', [field]: {} } })).toEqual([
-      `config.json: mcpServers.x.${field}: not yet supported by this version of mcpgate`,
+  it('refuses "client_header_forwarding"', () => {
+    expect(serverProblems({ x: { url: 'https://h/mcp', client_header_forwarding: {} } })).toEqual([
+      'config.json: mcpServers.x.client_header_forwarding: not yet supported by this version of mcpgate',
     ]);
   });
 
-  it('refuses them on disabled servers too', () => {
-    expect(serverProblems({ a: { command: 'x' }, x: { url: 'https://h/', oauth: true, disabled: true } })).toEqual([
-      'config.json: mcpServers.x.oauth: not yet supported by this version of mcpgate',
+  it('refuses it on disabled servers too', () => {
+    expect(serverProblems({ a: { command: 'x' }, x: { url: 'https://h/', client_header_forwarding: true, disabled: true } })).toEqual([
+      'config.json: mcpServers.x.client_header_forwarding: not yet supported by this version of mcpgate',
+    ]);
+  });
+});
+
+describe('parseConfigFile: "oauth"', () => {
+  const url = 'https://h/mcp';
+  it.each<[oauth: unknown, problem: string]>([
+    [true, 'oauth: expected object, got boolean'],
+    [{ server_url: 'h' }, 'oauth.server_url: must be an absolute http: or https: URL, got "h"'],
+    [{ storage_type: 'disk' }, 'oauth.storage_type'],
+    [{ callback_port: 0 }, 'oauth.callback_port: must be a port number from 1 to 65535, got 0'],
+    [{ callback_port: 70000 }, 'oauth.callback_port: must be a port number from 1 to 65535, got 70000'],
+    [{ callback_port: '3030' }, 'oauth.callback_port: expected number, got string'],
+    [{ use_loopback: 'yes' }, 'oauth.use_loopback: expected boolean, got string'],
+    [{ client_metadata: [] }, 'oauth.client_metadata: expected object, got array'],
+    [{ client_metadata: { redirect_uris: 'http://127.0.0.1:3030/cb' } }, 'oauth.client_metadata.redirect_uris: expected array, got string'],
+    [{ client_metadata_url: 'http://h/client.json' }, 'oauth.client_metadata_url: must be an https: URL with a path (a client ID metadata document), got "http://h/client.json"'],
+    [{ grant_type: 'password' }, 'oauth.grant_type'],
+    [{ grant_type: 'client_credentials', client_id: 'id' }, 'oauth.client_secret: is required with "grant_type": "client_credentials"'],
+    [{ grant_type: 'client_credentials', client_secret: 's' }, 'oauth.client_id: is required with "grant_type": "client_credentials"'],
+    [{ client_secret: 's' }, 'oauth.client_secret: needs "client_id" (the client the secret belongs to)'],
+    [
+      { client_metadata: { redirect_uris: ['https://gateway.example.com/callback'] } },
+      'oauth.client_metadata.redirect_uris[0]: must be a loopback address such as "http://127.0.0.1:3030/callback", where mcpgate can receive the authorization; got "https://gateway.example.com/callback"',
+    ],
+  ])('%j', (oauth, problem) => {
+    const problems = serverProblems({ x: { url, oauth } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`config.json: mcpServers.x.${problem}`);
+  });
+
+  it('is only for HTTP servers', () => {
+    expect(serverProblems({ x: { command: 'server', oauth: {} } })).toEqual([
+      'config.json: mcpServers.x.oauth: is only for HTTP servers ("url"); a stdio server gets its credentials from "env"',
+    ]);
+  });
+
+  it('cannot be combined with a static Authorization header', () => {
+    expect(serverProblems({ x: { url, headers: { authorization: 'Bearer t' }, oauth: {} } })).toEqual([
+      'config.json: mcpServers.x.headers.authorization: cannot be used with "oauth", which sends its own Authorization header',
     ]);
   });
 });

@@ -128,6 +128,54 @@ describe('parseConfigFile: valid files', () => {
     });
   });
 
+  it('reads "oauth" as mcpo writes it, with its defaults', () => {
+    const text = `{"mcpServers": {"oauth-protected-server": {"type": "streamable-http", "url": "http://localhost:8000/mcp",
+      "oauth": {"server_url": "http://localhost:8000"}}}}`;
+    const result = parseConfigFile(text, 'config.json', options);
+    expect(result.upstreams[0]).toMatchObject({
+      transport: 'streamable-http',
+      oauth: {
+        grantType: 'authorization_code',
+        serverUrl: 'http://localhost:8000',
+        storage: 'file',
+        callbackPort: 3030,
+        openBrowser: true,
+        clientMetadata: undefined,
+        clientId: undefined,
+        clientSecret: undefined,
+      },
+    });
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('reads every "oauth" field, and warns of unknown ones', () => {
+    const text = `{"mcpServers": {
+      "legacy": {"type": "streamable-http", "url": "http://api.example.com/mcp", "oauth": {"server_url": "http://api.example.com",
+        "storage_type": "memory", "callback_port": 4040, "use_loopback": false,
+        "client_metadata": {"client_name": "My MCPO Client", "redirect_uris": ["http://localhost:3030/callback"], "logo_uri": "https://x/l.png"},
+        "client_id": "pre-registered", "scope": "mcp offline_access", "issuer": "https://auth.example.com", "clientSecret": "typo"}},
+      "headless": {"url": "https://api.example.com/mcp", "oauth": {"grant_type": "client_credentials", "client_id": "svc", "client_secret": "s3cret",
+        "client_metadata_url": "https://gateway.example.com/client.json"}}}}`;
+    const result = parseConfigFile(text, 'config.json', options);
+    expect(result.upstreams[0]).toMatchObject({
+      oauth: {
+        grantType: 'authorization_code',
+        storage: 'memory',
+        callbackPort: 4040,
+        openBrowser: false,
+        clientMetadata: { client_name: 'My MCPO Client', redirect_uris: ['http://localhost:3030/callback'], logo_uri: 'https://x/l.png' },
+        clientId: 'pre-registered',
+        scope: 'mcp offline_access',
+        issuer: 'https://auth.example.com',
+      },
+    });
+    expect(result.upstreams[1]).toMatchObject({
+      transport: 'http-auto',
+      oauth: { grantType: 'client_credentials', clientId: 'svc', clientSecret: 's3cret', clientMetadataUrl: 'https://gateway.example.com/client.json' },
+    });
+    expect(result.warnings).toEqual(['config.json: mcpServers.legacy.oauth.clientSecret: unknown field, ignored']);
+  });
+
   it('expands ${VAR} from the given environment before validation', () => {
     const text = `{"mcpServers": {"api": {"url": "\${BASE}/mcp", "headers": {"Authorization": "Bearer \${TOKEN}"},
       "env": {"X": "$\${LITERAL}"}}}}`;

@@ -81,14 +81,21 @@ export class OAuthCallbackServer {
     return callbackRedirectUrl(this.port, server);
   }
 
-  /** Lets callbacks for `server` in (at its {@link callbackPath}). */
-  addServer(server: string): void {
-    this.paths.set(callbackPath(server), server);
+  /**
+   * Lets callbacks for `server` in at `path` (default its {@link callbackPath}; a config's own
+   * redirect URI may name another). Throws when another server already receives at that path.
+   */
+  addServer(server: string, path = callbackPath(server)): void {
+    const owner = this.paths.get(path);
+    if (owner !== undefined && owner !== server) {
+      throw new Error(`OAuth callbacks of "${server}" and "${owner}" would both arrive at ${path} on port ${this.port}; give them different redirect URIs`);
+    }
+    this.paths.set(path, server);
   }
 
   /** Stops accepting callbacks for `server`. Its pending waits stay until their signals abort. */
   removeServer(server: string): void {
-    this.paths.delete(callbackPath(server));
+    for (const [path, owner] of this.paths) if (owner === server) this.paths.delete(path);
   }
 
   /**
@@ -221,9 +228,10 @@ export class OAuthCallbackServers {
 
   /**
    * Takes a lease on `port` for `server`, starting the port's server if nobody uses it yet.
-   * Port 0 shares one ephemeral port among every lease asked with 0 (tests).
+   * Port 0 shares one ephemeral port among every lease asked with 0 (tests). `path` is where
+   * the server's callbacks arrive, default its {@link callbackPath}.
    */
-  async acquire(port: number, server: string): Promise<OAuthCallbackLease> {
+  async acquire(port: number, server: string, path?: string): Promise<OAuthCallbackLease> {
     let entry = this.ports.get(port);
     if (entry === undefined) {
       const created: PortEntry = { starting: OAuthCallbackServer.listen(port, server, this.host), users: new Map() };
@@ -241,12 +249,20 @@ export class OAuthCallbackServers {
       this.dropUser(entry, server);
       throw error;
     }
-    callbackServer.addServer(server);
+    try {
+      callbackServer.addServer(server, path);
+    } catch (error) {
+      if (this.dropUser(entry, server).portIdle) {
+        if (this.ports.get(port) === entry) this.ports.delete(port);
+        await callbackServer.close();
+      }
+      throw error;
+    }
     let released = false;
     return {
       server,
       port: callbackServer.port,
-      redirectUrl: callbackServer.redirectUrl(server),
+      redirectUrl: path === undefined ? callbackServer.redirectUrl(server) : `http://127.0.0.1:${callbackServer.port}${path}`,
       waitForCallback: (state, signal) => callbackServer.waitForCallback(server, state, signal),
       release: async () => {
         if (released) return;

@@ -71,6 +71,16 @@ export interface GatewayOAuthProviderOptions {
   redirectUrl?: string;
   /** The config's `client_metadata`, laid over the defaults (see {@link GatewayOAuthProvider.clientMetadata}). */
   clientMetadata?: Partial<OAuthClientMetadata>;
+  /**
+   * An HTTPS URL serving this client's metadata document: an authorization server that supports
+   * Client ID Metadata Documents takes it as the `client_id`, and no registration is needed.
+   */
+  clientMetadataUrl?: string;
+  /**
+   * A client registered with the authorization server beforehand (the config's `client_id`,
+   * `client_secret`): used instead of registering one. A stored registration still wins.
+   */
+  staticClient?: { client_id: string; client_secret?: string };
   /** Called with each new authorization request; may be async (the SDK awaits it). */
   onAuthorizationRequest: (request: AuthorizationRequest) => void | Promise<void>;
   /** Told when the store cannot be written or holds another URL's records. Never given a secret. */
@@ -85,6 +95,8 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   private readonly store: TokenStore;
   private readonly redirect: string;
   private readonly metadata: OAuthClientMetadata;
+  private readonly staticClient: GatewayOAuthProviderOptions['staticClient'];
+  readonly clientMetadataUrl: string | undefined;
   private readonly onAuthorizationRequest: GatewayOAuthProviderOptions['onAuthorizationRequest'];
   private readonly onWarning: (message: string) => void;
   /** Records loaded from the store, by issuer ('' for the upstream's own record). */
@@ -109,9 +121,12 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
       response_types: ['code'],
       // A gateway on the user's machine cannot keep a client secret from the user (RFC 8252 §8.5):
       // register as a public client, protected by PKCE.
-      token_endpoint_auth_method: 'none',
+      // A client registered beforehand with a secret authenticates with it (the SDK picks how).
+      token_endpoint_auth_method: options.staticClient?.client_secret === undefined ? 'none' : 'client_secret_basic',
       ...configured,
     };
+    this.staticClient = options.staticClient;
+    this.clientMetadataUrl = options.clientMetadataUrl;
   }
 
   get redirectUrl(): string {
@@ -138,7 +153,8 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   }
 
   async clientInformation(ctx?: OAuthClientInformationContext): Promise<StoredOAuthClientInformation | undefined> {
-    return (await this.record(this.issuerFor(ctx))).clientInformation;
+    const stored = (await this.record(this.issuerFor(ctx))).clientInformation;
+    return stored ?? (this.staticClient === undefined ? undefined : { ...this.staticClient });
   }
 
   async saveClientInformation(clientInformation: StoredOAuthClientInformation, ctx?: OAuthClientInformationContext): Promise<void> {
@@ -154,8 +170,18 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
 
   async saveTokens(tokens: StoredOAuthTokens, ctx?: OAuthClientInformationContext): Promise<void> {
     const issuer = this.issuerFor(ctx, tokens.issuer);
-    await this.patch(issuer, { tokens });
+    await this.patch(issuer, { tokens, refreshAt: refreshTimeOf(tokens) });
     if (issuer !== undefined) await this.patch(undefined, { issuer });
+  }
+
+  /**
+   * Whether the tokens in use should be refreshed now: they can be (a refresh token) and their
+   * access token expires soon (see {@link refreshTimeOf}). Read before every request.
+   */
+  async dueForRefresh(): Promise<boolean> {
+    const own = await this.record(undefined);
+    const { tokens, refreshAt } = await this.record(own.issuer);
+    return tokens?.refresh_token !== undefined && refreshAt !== undefined && Date.now() >= refreshAt;
   }
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
@@ -185,7 +211,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     const own = await this.record(undefined);
     const issuer = this.activeIssuer ?? own.issuer;
     if (scope === 'all' || scope === 'client') await this.patch(issuer, { clientInformation: undefined });
-    if (scope === 'all' || scope === 'tokens') await this.patch(issuer, { tokens: undefined });
+    if (scope === 'all' || scope === 'tokens') await this.patch(issuer, { tokens: undefined, refreshAt: undefined });
     if (scope === 'all' || scope === 'verifier') await this.patch(undefined, { codeVerifier: undefined });
     if (scope === 'all' || scope === 'discovery') await this.patch(undefined, { discoveryState: undefined });
   }
@@ -249,6 +275,20 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
       );
     }
   }
+}
+
+/** The longest a token is refreshed before it expires. */
+const MAX_REFRESH_LEAD_MS = 60_000;
+
+/**
+ * When to refresh: a minute before the access token expires, or a tenth of its lifetime before
+ * for tokens shorter than ten minutes (so a token that lives seconds is still used). Undefined
+ * when the server gave no `expires_in`: then it is refreshed when refused.
+ */
+function refreshTimeOf(tokens: StoredOAuthTokens): number | undefined {
+  if (typeof tokens.expires_in !== 'number' || !(tokens.expires_in > 0)) return undefined;
+  const lifetimeMs = tokens.expires_in * 1000;
+  return Date.now() + lifetimeMs - Math.min(MAX_REFRESH_LEAD_MS, lifetimeMs / 10);
 }
 
 function withPatch(current: StoredOAuthState, patch: Patch, serverUrl: string): StoredOAuthState {

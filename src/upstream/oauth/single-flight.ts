@@ -55,6 +55,13 @@ export interface SingleFlightAuthOptions {
   fetch?: FetchLike;
   /** Passed to `auth()`; security-weakening, for authorization servers with a wrong `issuer`. */
   skipIssuerMetadataValidation?: boolean;
+  /** Scopes to ask for, over what a 401 challenge or the server's metadata suggests. */
+  scope?: string;
+  /**
+   * Asked before each request: true makes {@link SingleFlightAuth.token} refresh first (once,
+   * shared by every request), so a token is replaced before it expires rather than after a 401.
+   */
+  dueForRefresh?: () => Promise<boolean>;
 }
 
 export class SingleFlightAuth implements AuthProvider {
@@ -64,6 +71,8 @@ export class SingleFlightAuth implements AuthProvider {
   readonly fetch: FetchLike;
   private readonly baseFetch: FetchLike;
   private readonly skipIssuerMetadataValidation: boolean | undefined;
+  private readonly scope: string | undefined;
+  private readonly dueForRefresh: (() => Promise<boolean>) | undefined;
   private readonly refusedToken = new WeakMap<Response, string | undefined>();
   private flight: Promise<AuthResult> | undefined;
   private awaiting = false;
@@ -74,6 +83,8 @@ export class SingleFlightAuth implements AuthProvider {
     this.provider = options.provider;
     this.serverUrl = new URL(options.serverUrl);
     this.skipIssuerMetadataValidation = options.skipIssuerMetadataValidation;
+    this.scope = options.scope;
+    this.dueForRefresh = options.dueForRefresh;
     const base = options.fetch ?? ((url, init) => fetch(url, init));
     this.baseFetch = base;
     this.fetch = async (url, init) => {
@@ -94,6 +105,11 @@ export class SingleFlightAuth implements AuthProvider {
   }
 
   async token(): Promise<string | undefined> {
+    if (this.dueForRefresh !== undefined && !this.awaiting) {
+      if (this.flight !== undefined) await this.flight.catch(() => {});
+      // Checked again after the wait: the flight just joined has usually refreshed already.
+      else if (await this.dueForRefresh()) await this.authorize().catch(() => {});
+    }
     return (await this.provider.tokens())?.access_token;
   }
 
@@ -114,7 +130,7 @@ export class SingleFlightAuth implements AuthProvider {
         auth(this.provider, {
           serverUrl: ctx.serverUrl,
           resourceMetadataUrl,
-          scope,
+          scope: this.scope ?? scope,
           fetchFn: ctx.fetchFn,
           skipIssuerMetadataValidation: this.skipIssuerMetadataValidation,
         }),
@@ -132,7 +148,7 @@ export class SingleFlightAuth implements AuthProvider {
       auth(this.provider, {
         serverUrl: this.serverUrl,
         resourceMetadataUrl: this.challenge.resourceMetadataUrl,
-        scope: this.challenge.scope,
+        scope: this.scope ?? this.challenge.scope,
         fetchFn: this.fetch,
         skipIssuerMetadataValidation: this.skipIssuerMetadataValidation,
       }),

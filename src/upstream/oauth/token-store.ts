@@ -41,6 +41,8 @@ export interface StoredOAuthState {
   clientInformation?: StoredOAuthClientInformation;
   /** Per issuer: the last tokens it issued. */
   tokens?: StoredOAuthTokens;
+  /** Per issuer: when (ms since the epoch) those tokens should be refreshed, a little before they expire. */
+  refreshAt?: number;
   /** Per upstream: the PKCE verifier of the authorization in progress. */
   codeVerifier?: string;
   /** Per upstream: what RFC 9728 / RFC 8414 discovery found. */
