@@ -160,6 +160,11 @@ const callToolResultShape: StandardSchemaV1<unknown, CallToolResult> = {
   },
 };
 
+/** What an upstream in state `auth_required` waits for (its `lastError`). */
+function waitingMessage(authorizationUrl: string): string {
+  return `waiting for the user to authorize mcpgate: open ${authorizationUrl}`;
+}
+
 const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 const DEFAULT_STABLE_AFTER_MS = 30_000;
@@ -463,11 +468,12 @@ export class Upstream {
     const pending = this.authorization!.pending!;
     this.catalogValue = emptyCatalog();
     this.emitCatalog();
-    this.lastError = `waiting for the user to authorize mcpgate: open ${pending.authorizationUrl}`;
+    this.lastError = waitingMessage(pending.authorizationUrl);
     this.setState('auth_required');
     this.settleFirstAttempt();
     try {
       await this.authorization!.waitForUser(this.lifetime.signal);
+      this.lastError = undefined;
       return true;
     } catch (error) {
       if (this.lifetime.signal.aborted) return false;
@@ -667,9 +673,14 @@ export class Upstream {
     try {
       return await send(connection.client, requestOptions);
     } catch (error) {
-      if (error instanceof UnauthorizedError && !this.lifetime.signal.aborted) {
-        // The tokens are gone (a refresh token revoked): the supervisor asks the user again.
+      const waitingFor = this.lifetime.signal.aborted ? undefined : this.authorization?.pending;
+      if (waitingFor !== undefined || error instanceof UnauthorizedError) {
+        // The tokens are gone (a refresh token revoked): the supervisor asks the user again. The
+        // call may also have been cut short by another request's 401 closing the connection.
         this.dropConnection(connection, 'the server asks for authorization again', true);
+        if (waitingFor !== undefined) {
+          throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is not authorized yet: ${waitingMessage(waitingFor.authorizationUrl)}`, { retryAfterSeconds: 5 });
+        }
         throw this.unavailableError();
       }
       const failure = connection.kind === 'stdio' || this.lifetime.signal.aborted ? undefined : classifyHttpFailure(error);

@@ -1,26 +1,235 @@
+/**
+ * OAuth upstreams through a real gateway: the loopback fixture (authorization server and
+ * protected MCP server) behind `"oauth"`, the test playing the user with `fetch`, calls over REST
+ * and MCP, `/readyz` read as an operator would.
+ */
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizeAsUser, startOAuthProtectedServer, type OAuthProtectedServer } from '../fixtures/oauth/index.js';
-import { post, startRestGateway } from '../rest/rest-gateway.js';
-import { freePort, oauthUpstream, waitForState } from './oauth-gateway.js';
+import { connectClient } from '../bridge/bridge-gateway.js';
+import { authorizeAsUser, startOAuthProtectedServer, type OAuthProtectedServer, type OAuthProtectedServerOptions, type WhoAmI } from '../fixtures/oauth/index.js';
+import { textOf } from '../helpers/fixtures.js';
+import { post, restFixtureConfig, startRestGateway, type RunningRestGateway } from '../rest/rest-gateway.js';
+import { freePort, oauthUpstream, readyzStatus, waitForState } from './oauth-gateway.js';
+import type { HttpUpstreamConfig, OAuthUpstreamConfig } from '../../src/config/types.js';
 
-const fixtures: OAuthProtectedServer[] = [];
+const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
-  await Promise.all(fixtures.splice(0).map((fixture) => fixture.close()));
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
-describe('OAuth upstream through the gateway', () => {
-  it('first authorization', async () => {
-    const fixture = await startOAuthProtectedServer();
-    fixtures.push(fixture);
+async function fixture(options?: OAuthProtectedServerOptions): Promise<OAuthProtectedServer> {
+  const server = await startOAuthProtectedServer(options);
+  cleanups.push(() => server.close());
+  return server;
+}
+
+async function gateway(...args: Parameters<typeof startRestGateway>): Promise<RunningRestGateway> {
+  const running = await startRestGateway(...args);
+  cleanups.push(() => running.gateway.close());
+  return running;
+}
+
+/** A gateway with one OAuth server named `secured` (and `extra` servers), in multi-server mode. */
+async function securedGateway(
+  server: OAuthProtectedServer,
+  oauth: Partial<OAuthUpstreamConfig> = {},
+  extra: Parameters<typeof startRestGateway>[0] = [],
+  overrides: Partial<HttpUpstreamConfig> = {},
+  gatewayOverrides: Parameters<typeof startRestGateway>[1] = {},
+): Promise<RunningRestGateway> {
+  const callbackPort = oauth.callbackPort ?? (await freePort());
+  return gateway([oauthUpstream(server.resourceUrl, { callbackPort, ...oauth }, overrides), ...extra], { mode: 'multi', ...gatewayOverrides });
+}
+
+/** Plays the user on the authorization URL `/readyz` shows, and waits until the server is ready. */
+async function authorize(url: string, server = 'secured', headers: Record<string, string> = {}): Promise<void> {
+  const waiting = await waitForState(url, server, 'auth_required', headers);
+  const redirect = await authorizeAsUser(waiting.authorizationUrl!, { followToCallback: true });
+  expect(redirect.callback?.status).toBe(200);
+  await waitForState(url, server, 'ready', headers);
+}
+
+async function whoami(url: string, server = 'secured'): Promise<WhoAmI> {
+  const answer = await post(`${url}/${server}/whoami`, {});
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body as WhoAmI;
+}
+
+describe('authorization code with PKCE', () => {
+  it('waits in auth_required with the authorization URL while the other servers serve, then serves once the user has authorized', async () => {
+    const server = await fixture();
     const callbackPort = await freePort();
-    const { url } = await startRestGateway([oauthUpstream(fixture.resourceUrl, { callbackPort })]);
+    const { url, records } = await securedGateway(server, { callbackPort }, [restFixtureConfig()]);
+
     const waiting = await waitForState(url, 'secured', 'auth_required');
-    expect(waiting.authorizationUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
-    const redirect = await authorizeAsUser(waiting.authorizationUrl!, { followToCallback: true });
-    expect(redirect.callback?.status).toBe(200);
-    await waitForState(url, 'secured', 'ready');
-    const answer = await post(`${url}/whoami`, {});
-    expect(answer.status).toBe(200);
-    expect(answer.body.audience).toBe(fixture.resourceUrl);
+    const authorizationUrl = new URL(waiting.authorizationUrl!);
+    expect(authorizationUrl.origin + authorizationUrl.pathname).toBe(`${server.issuer}/authorize`);
+    expect(authorizationUrl.searchParams.get('resource')).toBe(server.resourceUrl);
+    expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorizationUrl.searchParams.get('state')).toMatch(/^[\w-]{43}$/);
+    expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${callbackPort}/oauth/callback/secured`);
+    expect(waiting.lastError).toContain(waiting.authorizationUrl);
+
+    // The other server serves meanwhile; a call to the waiting one says what it waits for.
+    expect((await readyzStatus(url, 'fixture')).state).toBe('ready');
+    expect((await post(`${url}/fixture/text_plain`, {})).status).toBe(200);
+    const refused = await post(`${url}/secured/whoami`, {});
+    expect(refused.status).toBe(503);
+    expect(JSON.stringify(refused.body)).toContain('server \\"secured\\" is not authorized yet');
+
+    const redirect = await authorizeAsUser(authorizationUrl, { followToCallback: true });
+    expect(redirect.callback).toMatchObject({ status: 200, body: expect.stringContaining('secured is authorized') });
+    const ready = await waitForState(url, 'secured', 'ready');
+    expect(ready).toMatchObject({ authorizationUrl: null, lastError: null });
+    expect(await whoami(url)).toMatchObject({ audience: server.resourceUrl, subject: 'user-1' });
+
+    // RFC 8707: the token was asked for this resource; one registration, one authorization.
+    expect(server.tokenRequests.find((request) => request.grantType === 'authorization_code')).toMatchObject({ outcome: 'issued', resource: server.resourceUrl });
+    expect(server.counts()).toMatchObject({ registrations: 1, authorizations: 1 });
+    // Tokens never reach the log.
+    const issued = server.tokenRequests.flatMap((request) => [request.accessToken, request.refreshToken]).filter((token) => token !== undefined);
+    expect(issued.length).toBeGreaterThan(0);
+    const log = JSON.stringify(records);
+    for (const token of issued) expect(log).not.toContain(token);
+  });
+
+  it('shows the authorization URL in /readyz only to API key holders when the gateway has keys', async () => {
+    const server = await fixture();
+    const { url } = await securedGateway(server, {}, [], {}, { auth: { apiKeys: ['k-123'], strict: false } });
+    const key = { authorization: 'Bearer k-123' };
+    const shown = await waitForState(url, 'secured', 'auth_required', key);
+    expect(shown.authorizationUrl).toMatch(/\/authorize\?/);
+    const hidden = await readyzStatus(url, 'secured');
+    expect(hidden).toMatchObject({ state: 'auth_required', authorizationUrl: null });
+    expect(hidden.lastError).toContain('send the API key to see the authorization URL');
+    expect(hidden.lastError).not.toContain('/authorize');
+    expect((await readyzStatus(url, 'secured', { authorization: 'Bearer wrong' })).authorizationUrl).toBeNull();
+  });
+
+  it('asks again after the user refused, and serves once the user approves', async () => {
+    const server = await fixture({ decision: 'deny' });
+    const { url } = await securedGateway(server);
+    const first = await waitForState(url, 'secured', 'auth_required');
+    const denied = await authorizeAsUser(first.authorizationUrl!, { followToCallback: true });
+    expect(denied.error).toBe('access_denied');
+    expect(denied.callback?.body).toContain('authorization of secured failed (access_denied)');
+    server.decision = 'approve';
+    // A new request (new state) replaces the refused one; the failure is told meanwhile.
+    let second = await waitForState(url, 'secured', 'auth_required');
+    for (let tries = 0; second.authorizationUrl === first.authorizationUrl && tries < 200; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      second = await readyzStatus(url, 'secured');
+    }
+    expect(second.authorizationUrl).not.toBe(first.authorizationUrl);
+    await authorize(url);
+    expect((await whoami(url)).audience).toBe(server.resourceUrl);
+  });
+
+  it('receives the callback at the redirect URI of the config\'s client_metadata', async () => {
+    const server = await fixture();
+    const port = await freePort();
+    const { url } = await securedGateway(server, { clientMetadata: { client_name: 'My MCPO Client', redirect_uris: [`http://127.0.0.1:${port}/callback`] } });
+    const waiting = await waitForState(url, 'secured', 'auth_required');
+    expect(new URL(waiting.authorizationUrl!).searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${port}/callback`);
+    expect(server.registrations[0]?.metadata).toMatchObject({ client_name: 'My MCPO Client' });
+    await authorize(url);
+    expect((await whoami(url)).audience).toBe(server.resourceUrl);
+  });
+
+  it('says which port is taken when the callback server cannot listen', async () => {
+    const server = await fixture();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
+    const port = (blocker.address() as { port: number }).port;
+    const { url } = await securedGateway(server, { callbackPort: port });
+    const status = await waitForState(url, 'secured', 'down');
+    expect(status.lastError).toContain(`cannot listen on 127.0.0.1:${port}: port ${port} is already in use by another program`);
   });
 });
+
+describe('tokens over time', () => {
+  it('refreshes an access token the server refuses as expired, without asking the user', async () => {
+    const server = await fixture();
+    const { url } = await securedGateway(server);
+    await authorize(url);
+    server.expireAllAccessTokens();
+    expect((await whoami(url)).audience).toBe(server.resourceUrl);
+    expect(server.counts()).toMatchObject({ authorizations: 1, issued: { authorization_code: 1, refresh_token: 1 } });
+    expect((await readyzStatus(url, 'secured')).state).toBe('ready');
+  });
+
+  it('refreshes shortly before the access token expires, so no request is refused', async () => {
+    const server = await fixture({ accessTokenTtlSeconds: 2 });
+    const { url } = await securedGateway(server);
+    await authorize(url);
+    const refusedBefore = server.counts().resourceRequests.unauthorized;
+    // Refreshed a tenth of the lifetime before expiry: at 1.8 s of 2.
+    await new Promise((resolve) => setTimeout(resolve, 1900));
+    expect((await whoami(url)).audience).toBe(server.resourceUrl);
+    expect(server.counts().issued.refresh_token).toBe(1);
+    expect(server.counts().resourceRequests.unauthorized).toBe(refusedBefore);
+  });
+
+  it('goes back to auth_required when the refresh token is revoked, with a new authorization URL, and recovers', async () => {
+    const server = await fixture();
+    const { url } = await securedGateway(server);
+    const first = await waitForState(url, 'secured', 'auth_required');
+    await authorize(url);
+    server.revokeRefreshTokens();
+    server.expireAllAccessTokens();
+    const refused = await post(`${url}/secured/whoami`, {});
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    const again = await waitForState(url, 'secured', 'auth_required');
+    expect(again.authorizationUrl).not.toBe(first.authorizationUrl);
+    expect(server.counts().tokenErrors).toMatchObject({ invalid_grant: 1 });
+    await authorize(url);
+    expect((await whoami(url)).audience).toBe(server.resourceUrl);
+    expect(server.counts().authorizations).toBe(2);
+  });
+
+  it('reports a token for another audience as refused instead of asking the user again', async () => {
+    const server = await fixture({ audienceOverride: 'http://127.0.0.1:9/elsewhere' });
+    const { url } = await securedGateway(server);
+    const waiting = await waitForState(url, 'secured', 'auth_required');
+    await authorizeAsUser(waiting.authorizationUrl!, { followToCallback: true });
+    const down = await waitForState(url, 'secured', 'down');
+    expect(down.lastError).toContain('the server refused the access token obtained for it');
+    expect(server.resourceRequests.some((request) => request.auth === 'wrong_audience')).toBe(true);
+    expect(server.counts().authorizations).toBe(1);
+    expect((await post(`${url}/secured/whoami`, {})).status).toBe(503);
+  });
+});
+
+describe('one upstream, its own tokens', () => {
+  it('shares the tokens with per-session connections', async () => {
+    const server = await fixture();
+    const { url } = await securedGateway(server, {}, [], { sharing: 'per-session' });
+    await authorize(url);
+    const client = await connectClient(`${url}/secured/mcp`, 'streamable-http');
+    const answer = JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} }))) as WhoAmI;
+    expect(answer.audience).toBe(server.resourceUrl);
+    expect(server.counts()).toMatchObject({ authorizations: 1, issued: { authorization_code: 1 } });
+  });
+
+  it('never sends one server\'s token to another', async () => {
+    const [first, second] = await Promise.all([fixture(), fixture()]);
+    const [firstPort, secondPort] = [await freePort(), await freePort()];
+    const { url } = await gateway(
+      [
+        oauthUpstream(first.resourceUrl, { callbackPort: firstPort }, { name: 'first' }),
+        oauthUpstream(second.resourceUrl, { callbackPort: secondPort }, { name: 'second' }),
+      ],
+      { mode: 'multi' },
+    );
+    await authorize(url, 'first');
+    await authorize(url, 'second');
+    expect((await whoami(url, 'first')).audience).toBe(first.resourceUrl);
+    expect((await whoami(url, 'second')).audience).toBe(second.resourceUrl);
+    const tokensOf = (server: OAuthProtectedServer): Set<string> => new Set(server.resourceRequests.flatMap((request) => (request.token ? [request.token] : [])));
+    const seenByFirst = tokensOf(first);
+    for (const token of tokensOf(second)) expect(seenByFirst.has(token)).toBe(false);
+    expect(second.resourceRequests.every((request) => request.auth === 'ok' || request.auth === 'missing_token')).toBe(true);
+  });
+});
+
