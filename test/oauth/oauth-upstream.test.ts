@@ -136,6 +136,47 @@ describe('authorization code with PKCE', () => {
     expect((await whoami(url)).audience).toBe(server.resourceUrl);
   });
 
+  it.each<[string, OAuthProtectedServerOptions]>([
+    ['metadata named by the 401 challenge (RFC 9728)', {}],
+    ['metadata at the well-known URL when the challenge names none', { challengeResourceMetadata: false }],
+    ['no protected resource metadata: the authorization server at the origin', { layout: 'shared', protectedResourceMetadata: false }],
+    ['an issuer with a path (RFC 8414 path-suffixed discovery)', { issuerPath: '/tenant-a' }],
+    ['OpenID Connect discovery only', { metadataDocuments: ['openid-configuration'] }],
+  ])('discovers the authorization server: %s', async (_name, options) => {
+    const server = await fixture(options);
+    const { url } = await securedGateway(server);
+    await authorize(url);
+    expect((await whoami(url)).audience).toBe(server.resourceUrl);
+  });
+
+  it('uses a client registered beforehand when the server has no dynamic registration', async () => {
+    const server = await fixture({ dynamicRegistration: false });
+    const port = await freePort();
+    const client = server.preRegisterClient({
+      redirectUris: [`http://127.0.0.1:${port}/oauth/callback/secured`],
+      grantTypes: ['authorization_code', 'refresh_token'],
+    });
+    const { url } = await securedGateway(server, { callbackPort: port, clientId: client.clientId, clientSecret: client.clientSecret });
+    await authorize(url);
+    expect(await whoami(url)).toMatchObject({ clientId: client.clientId, audience: server.resourceUrl });
+    expect(server.tokenRequests.find((request) => request.grantType === 'authorization_code')).toMatchObject({ outcome: 'issued', authMethod: 'client_secret_basic' });
+    expect(server.counts().registrations).toBe(0);
+  });
+
+  it('gives its client ID metadata document URL as client_id where the server accepts one', async () => {
+    const server = await fixture({ clientIdMetadataDocumentSupported: true });
+    const port = await freePort();
+    const documentUrl = 'https://gateway.example.com/oauth/client.json';
+    // Stands in for the authorization server fetching the document (an HTTPS URL it cannot reach here).
+    server.preRegisterClient({ clientId: documentUrl, redirectUris: [`http://127.0.0.1:${port}/oauth/callback/secured`], tokenEndpointAuthMethod: 'none' });
+    const { url } = await securedGateway(server, { callbackPort: port, clientMetadataUrl: documentUrl });
+    const waiting = await waitForState(url, 'secured', 'auth_required');
+    expect(new URL(waiting.authorizationUrl!).searchParams.get('client_id')).toBe(documentUrl);
+    await authorize(url);
+    expect(await whoami(url)).toMatchObject({ clientId: documentUrl });
+    expect(server.counts().registrations).toBe(0);
+  });
+
   it('says which port is taken when the callback server cannot listen', async () => {
     const server = await fixture();
     const blocker = createServer();
@@ -198,6 +239,25 @@ describe('tokens over time', () => {
     expect(server.resourceRequests.some((request) => request.auth === 'wrong_audience')).toBe(true);
     expect(server.counts().authorizations).toBe(1);
     expect((await post(`${url}/secured/whoami`, {})).status).toBe(503);
+  });
+});
+
+describe('the resource a token is for (RFC 8707)', () => {
+  it('refuses to ask for tokens when the server\'s metadata names another resource', async () => {
+    const server = await fixture();
+    server.resourceServer.advertisedResource = 'http://127.0.0.1:9/other-mcp';
+    const { url } = await securedGateway(server);
+    const down = await waitForState(url, 'secured', 'down');
+    expect(down.lastError).toContain('names the resource http://127.0.0.1:9/other-mcp, which is not');
+    expect(server.authorizations).toHaveLength(0);
+    expect(server.counts().registrations).toBe(0);
+  });
+
+  it('asks for tokens for the server\'s own URL when it publishes no metadata', async () => {
+    const server = await fixture({ layout: 'shared', protectedResourceMetadata: false });
+    const { url } = await securedGateway(server);
+    const waiting = await waitForState(url, 'secured', 'auth_required');
+    expect(new URL(waiting.authorizationUrl!).searchParams.get('resource')).toBe(server.resourceUrl);
   });
 });
 

@@ -29,6 +29,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  checkResourceAllowed,
   ClientCredentialsProvider,
   type OAuthClientInformationContext,
   type OAuthClientMetadata,
@@ -182,6 +183,22 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     const own = await this.record(undefined);
     const { tokens, refreshAt } = await this.record(own.issuer);
     return tokens?.refresh_token !== undefined && refreshAt !== undefined && Date.now() >= refreshAt;
+  }
+
+  /**
+   * The RFC 8707 `resource` of every authorization and token request: the resource the server's
+   * protected resource metadata names, if it is the server's own URL or above it on the same
+   * origin (otherwise tokens obtained for it would be good elsewhere too: refused), and the
+   * server's URL when it has no metadata — the SDK would then send none, and an authorization
+   * server that requires one refuses, or issues a token any of its resources accepts.
+   */
+  async validateResourceURL(serverUrl: string | URL, resource?: string): Promise<URL | undefined> {
+    const own = new URL(serverUrl);
+    if (resource === undefined) return own;
+    if (!checkResourceAllowed({ requestedResource: own, configuredResource: resource })) {
+      throw new Error(`the server's metadata names the resource ${resource}, which is not ${own.href}: mcpgate does not ask for tokens another server would accept`);
+    }
+    return new URL(resource);
   }
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
