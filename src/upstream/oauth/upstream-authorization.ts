@@ -176,7 +176,7 @@ export class UpstreamAuthorization {
     callback.catch(() => {});
     const authorizationUrl = request.authorizationUrl.href;
     this.waiting = { authorizationUrl, redirectUrl: request.redirectUrl, since: Date.now(), callback, stop };
-    this.logger.warn({ authorizationUrl }, `the server needs authorizing: open ${authorizationUrl} in a browser`);
+    this.logger.warn({ url: authorizationUrl }, `the server needs authorizing: open ${authorizationUrl} in a browser`);
     if (this.options.config.openBrowser) {
       const open = this.options.environment.openBrowser ?? ((url, onError) => openBrowser(url, { onError }));
       open(authorizationUrl, (error) => this.logger.warn({ err: error }, 'the browser could not be opened; open the authorization URL by hand'));
