@@ -75,6 +75,7 @@ export class SingleFlightAuth implements AuthProvider {
   private readonly dueForRefresh: (() => Promise<boolean>) | undefined;
   private readonly refusedToken = new WeakMap<Response, string | undefined>();
   private flight: Promise<AuthResult> | undefined;
+  private refreshing: Promise<void> | undefined;
   private awaiting = false;
   /** The last 401 challenge's hints, for flows not started by a 401. */
   private challenge: { resourceMetadataUrl?: URL; scope?: string } = {};
@@ -106,11 +107,17 @@ export class SingleFlightAuth implements AuthProvider {
 
   async token(): Promise<string | undefined> {
     if (this.dueForRefresh !== undefined && !this.awaiting) {
-      if (this.flight !== undefined) await this.flight.catch(() => {});
-      // Checked again after the wait: the flight just joined has usually refreshed already.
-      else if (await this.dueForRefresh()) await this.authorize().catch(() => {});
+      // Requests that ask together share one check (and one refresh), assigned before any await.
+      this.refreshing ??= this.refreshIfDue(this.dueForRefresh).finally(() => (this.refreshing = undefined));
+      await this.refreshing;
     }
     return (await this.provider.tokens())?.access_token;
+  }
+
+  private async refreshIfDue(dueForRefresh: () => Promise<boolean>): Promise<void> {
+    // A flow in progress is joined instead: it is usually a refresh already.
+    if (this.flight !== undefined) await this.flight.catch(() => {});
+    else if (await dueForRefresh()) await this.authorize().catch(() => {});
   }
 
   async onUnauthorized(ctx: UnauthorizedContext): Promise<void> {
