@@ -79,9 +79,21 @@ describe.concurrent('config file errors exit with 2, naming the file, the JSON p
     );
   });
 
-  it('an "oauth" field (not yet supported)', async () => {
-    const outcome = await runWithConfig('oauth', '{"mcpServers": {"api": {"url": "http://127.0.0.1:9/mcp", "oauth": {"clientId": "x"}}}}');
-    expectUsageFailure(outcome, 'config.json: mcpServers.api.oauth: not yet supported');
+  it('an "oauth" field on a stdio server, and a client_credentials grant without its secret', async () => {
+    const outcome = await runWithConfig(
+      'oauth',
+      '{"mcpServers": {"local": {"command": "x", "oauth": {}}, "api": {"url": "http://127.0.0.1:9/mcp", "oauth": {"grant_type": "client_credentials", "client_id": "x"}}}}',
+    );
+    expectUsageFailure(
+      outcome,
+      'config.json: mcpServers.local.oauth: is only for HTTP servers',
+      'config.json: mcpServers.api.oauth.client_secret: is required with "grant_type": "client_credentials"',
+    );
+  });
+
+  it('a "client_header_forwarding" field (not yet supported)', async () => {
+    const outcome = await runWithConfig('forwarding', '{"mcpServers": {"api": {"url": "http://127.0.0.1:9/mcp", "client_header_forwarding": {"enabled": true}}}}');
+    expectUsageFailure(outcome, 'config.json: mcpServers.api.client_header_forwarding: not yet supported');
   });
 
   it('every problem of the file at once, one line each', async () => {
