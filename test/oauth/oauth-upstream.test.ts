@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectClient } from '../bridge/bridge-gateway.js';
 import { authorizeAsUser, startOAuthProtectedServer, type OAuthProtectedServer, type OAuthProtectedServerOptions, type WhoAmI } from '../fixtures/oauth/index.js';
-import { textOf } from '../helpers/fixtures.js';
+import { textOf, waitFor } from '../helpers/fixtures.js';
 import { post, restFixtureConfig, startRestGateway, type RunningRestGateway } from '../rest/rest-gateway.js';
 import { freePort, oauthUpstream, readyzStatus, waitForState } from './oauth-gateway.js';
 import type { HttpUpstreamConfig, OAuthUpstreamConfig } from '../../src/config/types.js';
@@ -145,6 +145,38 @@ describe('authorization code with PKCE', () => {
   ])('discovers the authorization server: %s', async (_name, options) => {
     const server = await fixture(options);
     const { url } = await securedGateway(server);
+    await authorize(url);
+    expect((await whoami(url)).audience).toBe(server.resourceUrl);
+  });
+
+  it('registers as a native public client', async () => {
+    const server = await fixture();
+    const { url } = await securedGateway(server);
+    await waitForState(url, 'secured', 'auth_required');
+    expect(server.registrations[0]?.metadata).toMatchObject({
+      client_name: 'mcpgate (secured)',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+    });
+  });
+
+  it('checks the authorization response\'s issuer (RFC 9207): a callback naming another issuer is refused', async () => {
+    const server = await fixture({ authorizationResponseIss: true });
+    const { url, records } = await securedGateway(server);
+    const waiting = await waitForState(url, 'secured', 'auth_required');
+    const redirect = await authorizeAsUser(waiting.authorizationUrl!);
+    expect(redirect.iss).toBe(server.issuer);
+    // A mix-up attack: the code comes back claiming another authorization server.
+    const forged = new URL(redirect.location!);
+    forged.searchParams.set('iss', 'http://127.0.0.1:9/attacker');
+    expect((await fetch(forged)).status).toBe(200);
+    const failure = await waitFor('the failed authorization in the log', () =>
+      records.find((record) => record.msg?.startsWith('the authorization failed')),
+    );
+    expect(failure.reason).toContain('Issuer mismatch in authorization response (RFC 9207)');
+    expect(server.tokenRequests.filter((request) => request.grantType === 'authorization_code')).toHaveLength(0);
+    // The next attempt asks again, and an honest callback completes it.
     await authorize(url);
     expect((await whoami(url)).audience).toBe(server.resourceUrl);
   });

@@ -120,6 +120,9 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
       redirect_uris: [this.redirect],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
+      // A program on the user's machine with a loopback redirect (OpenID Connect Registration §2;
+      // the 2026-07-28 authorization specification asks registrations to say which).
+      application_type: 'native',
       // A gateway on the user's machine cannot keep a client secret from the user (RFC 8252 §8.5):
       // register as a public client, protected by PKCE.
       // A client registered beforehand with a secret authenticates with it (the SDK picks how).
@@ -136,8 +139,9 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
 
   /**
    * Defaults — `client_name` "mcpgate (<server>)", `redirect_uris` [redirectUrl], grant types
-   * `authorization_code` and `refresh_token`, response type `code`, `token_endpoint_auth_method`
-   * "none" — with the config's `client_metadata` laid over them field by field.
+   * `authorization_code` and `refresh_token`, response type `code`, `application_type` "native",
+   * `token_endpoint_auth_method` "none" — with the config's `client_metadata` laid over them
+   * field by field.
    */
   get clientMetadata(): OAuthClientMetadata {
     return this.metadata;
