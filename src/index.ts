@@ -10,6 +10,7 @@ export type {
   UpstreamConfig,
   StdioUpstreamConfig,
   HttpUpstreamConfig,
+  OAuthUpstreamConfig,
   UpstreamTransportKind,
   LogLevel,
   AuditLogConfig,
