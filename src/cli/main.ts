@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { format } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { CommanderError } from 'commander';
 import { runStdioMode } from '../bridge/stdio-mode.js';
@@ -96,6 +97,10 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   const secrets = new SecretValues();
   secrets.learn(configSecrets(built.config));
   const logger = createLogger(built.config.logLevel, { secrets });
+  // The SDK tells some events (an OAuth credential it discards and why) with console.warn and
+  // console.error: they become log lines like any other, JSON and masked, instead of stray text.
+  console.warn = (...args: unknown[]) => logger.warn(format(...args));
+  console.error = (...args: unknown[]) => logger.error(format(...args));
   for (const warning of built.warnings) logger.warn(warning);
   if (built.demo) logger.info('no server given: serving the bundled demo MCP server (see --help to serve your own)');
 

@@ -189,6 +189,32 @@ describe('OAuth upstreams with the mcpgate command', () => {
     await expect(stat(join(home, '.mcpgate', 'tokens'))).rejects.toThrow(/ENOENT/);
   });
 
+  it('goes back to auth_required when the refresh token is revoked, and logs why as a JSON line', { timeout: 20_000 }, async ({ task }) => {
+    const fixture = await startFixture();
+    const config = await writeConfig('revoked.json', fixture.resourceUrl, { storage_type: 'memory', callback_port: await freePort(), use_loopback: false });
+    const cli = startCli(['--config', config, '--port', '0'], { owner: task, env: baseEnv({ HOME: await freshDir('home-') }) });
+    const url = await cli.waitForListening();
+    const first = await waitForSecured(cli, url, 'auth_required');
+    expect((await authorizeAsUser(first.authorizationUrl!, { followToCallback: true })).callback?.status).toBe(200);
+    await waitForSecured(cli, url, 'ready');
+
+    fixture.revokeRefreshTokens();
+    fixture.expireAllAccessTokens();
+    expect((await whoami(url)).status).toBe(503);
+    const again = await waitForSecured(cli, url, 'auth_required');
+    expect(again.authorizationUrl).not.toBe(first.authorizationUrl);
+    // The SDK's own account of the refused refresh token is a log line like any other.
+    await cli.waitForLine(/invalid_grant/);
+    const warning = cli.logRecords().find((record) => record.msg.includes('invalid_grant'));
+    expect(warning, cli.transcript()).toMatchObject({ level: 40, msg: expect.stringContaining('[mcp-sdk] OAuth "invalid_grant"') });
+    expect(cli.stderr.split('\n').filter((line) => line.includes('invalid_grant') && !line.startsWith('{'))).toEqual([]);
+
+    expect((await authorizeAsUser(again.authorizationUrl!, { followToCallback: true })).callback?.status).toBe(200);
+    await waitForSecured(cli, url, 'ready');
+    expect((await whoami(url)).status).toBe(200);
+    await stopCleanly(cli);
+  });
+
   it('gets a token with client_credentials, nobody authorizing, and never prints the client secret', { timeout: 20_000 }, async ({ task }) => {
     const fixture = await startFixture();
     const clientId = 'mcpgate-machine-client';
