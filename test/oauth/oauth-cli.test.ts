@@ -44,6 +44,26 @@ async function waitForSecured(cli: CliProcess, url: string, state: string, timeo
   }
 }
 
+/**
+ * Polls `/readyz` until `secured` has left `starting`; returns every state seen on the way and
+ * the settling body, having checked that it settled `ready` without ever asking for a user.
+ */
+async function settlesReadyWithoutUser(cli: CliProcess, url: string): Promise<ReadyzBody> {
+  const seen: string[] = [];
+  const settled = await pollReadyz(
+    url,
+    (_status, body: ReadyzBody) => {
+      const state = upstreamNamed(body, 'secured').state;
+      seen.push(state);
+      return state !== 'starting';
+    },
+    10_000,
+  );
+  expect(upstreamNamed(settled.body, 'secured').state, `${JSON.stringify(settled.body)}\n${cli.transcript()}`).toBe('ready');
+  expect(seen).not.toContain('auth_required');
+  return settled.body;
+}
+
 /** Calls `whoami` over REST and returns what it reports. */
 async function whoami(url: string): Promise<{ status: number; body: WhoAmI }> {
   const response = await fetch(`${url}/secured/whoami`, {
@@ -54,6 +74,17 @@ async function whoami(url: string): Promise<{ status: number; body: WhoAmI }> {
   });
   const text = await response.text();
   return { status: response.status, body: JSON.parse(text) as WhoAmI };
+}
+
+/** Plays the user on `authorizationUrl`, waits for `ready`, and checks that `whoami` answers with a token for the fixture; returns the answer. */
+async function authorizeThenCall(cli: CliProcess, url: string, authorizationUrl: string | URL, fixture: OAuthProtectedServer): Promise<WhoAmI> {
+  const redirect = await authorizeAsUser(authorizationUrl, { followToCallback: true });
+  expect(redirect.callback?.status, redirect.callback?.body).toBe(200);
+  await waitForSecured(cli, url, 'ready');
+  const answer = await whoami(url);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  expect(answer.body.audience).toBe(fixture.resourceUrl);
+  return answer.body;
 }
 
 /** Everything the command printed. */
@@ -82,13 +113,7 @@ describe('OAuth upstreams with the mcpgate command', () => {
     expect(params.get('state')).toMatch(/.+/);
     expect(params.get('redirect_uri')).toBe(`http://127.0.0.1:${callbackPort}/oauth/callback/secured`);
 
-    const redirect = await authorizeAsUser(authorizationUrl, { followToCallback: true });
-    expect(redirect.status).toBe(302);
-    expect(redirect.callback?.status, redirect.callback?.body).toBe(200);
-    await waitForSecured(first, firstUrl, 'ready');
-    const firstAnswer = await whoami(firstUrl);
-    expect(firstAnswer.status, JSON.stringify(firstAnswer.body)).toBe(200);
-    expect(firstAnswer.body.audience).toBe(fixture.resourceUrl);
+    const firstAnswer = await authorizeThenCall(first, firstUrl, authorizationUrl, fixture);
     expect(fixture.counts().authorizations).toBe(1);
 
     // The token store: a private directory of private files.
@@ -123,22 +148,11 @@ describe('OAuth upstreams with the mcpgate command', () => {
     // Second run, same HOME: ready with the stored tokens, nobody asked to authorize again.
     const second = startCli(['--config', config, '--port', '0'], { owner: task, env });
     const secondUrl = await second.waitForListening();
-    const seen: string[] = [];
-    const settled = await pollReadyz(
-      secondUrl,
-      (_status, body: ReadyzBody) => {
-        const state = upstreamNamed(body, 'secured').state;
-        seen.push(state);
-        return state !== 'starting';
-      },
-      10_000,
-    );
-    expect(upstreamNamed(settled.body, 'secured').state, `${JSON.stringify(settled.body)}\n${second.transcript()}`).toBe('ready');
-    expect(seen).not.toContain('auth_required');
+    await settlesReadyWithoutUser(second, secondUrl);
     const secondAnswer = await whoami(secondUrl);
     expect(secondAnswer.status, JSON.stringify(secondAnswer.body)).toBe(200);
     expect(secondAnswer.body.audience).toBe(fixture.resourceUrl);
-    expect(secondAnswer.body.clientId).toBe(firstAnswer.body.clientId);
+    expect(secondAnswer.body.clientId).toBe(firstAnswer.clientId);
     // Still ready after the call, and still the one authorization and the one code redeemed.
     expect(upstreamNamed((await pollReadyz(secondUrl, () => true)).body, 'secured').state).toBe('ready');
     expect(fixture.counts().authorizations).toBe(1);
@@ -177,12 +191,7 @@ describe('OAuth upstreams with the mcpgate command', () => {
     });
     expect(received).toEqual([waiting.authorizationUrl]);
 
-    const redirect = await authorizeAsUser(received[0]!, { followToCallback: true });
-    expect(redirect.callback?.status, redirect.callback?.body).toBe(200);
-    await waitForSecured(cli, url, 'ready');
-    const answer = await whoami(url);
-    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    expect(answer.body.audience).toBe(fixture.resourceUrl);
+    await authorizeThenCall(cli, url, received[0]!, fixture);
     expect(fixture.counts().authorizations).toBe(1);
     await stopCleanly(cli);
     // Memory storage: nothing written under HOME.
@@ -195,8 +204,7 @@ describe('OAuth upstreams with the mcpgate command', () => {
     const cli = startCli(['--config', config, '--port', '0'], { owner: task, env: baseEnv({ HOME: await freshDir('home-') }) });
     const url = await cli.waitForListening();
     const first = await waitForSecured(cli, url, 'auth_required');
-    expect((await authorizeAsUser(first.authorizationUrl!, { followToCallback: true })).callback?.status).toBe(200);
-    await waitForSecured(cli, url, 'ready');
+    await authorizeThenCall(cli, url, first.authorizationUrl!, fixture);
 
     fixture.revokeRefreshTokens();
     fixture.expireAllAccessTokens();
@@ -209,9 +217,7 @@ describe('OAuth upstreams with the mcpgate command', () => {
     expect(warning, cli.transcript()).toMatchObject({ level: 40, msg: expect.stringContaining('[mcp-sdk] OAuth "invalid_grant"') });
     expect(cli.stderr.split('\n').filter((line) => line.includes('invalid_grant') && !line.startsWith('{'))).toEqual([]);
 
-    expect((await authorizeAsUser(again.authorizationUrl!, { followToCallback: true })).callback?.status).toBe(200);
-    await waitForSecured(cli, url, 'ready');
-    expect((await whoami(url)).status).toBe(200);
+    await authorizeThenCall(cli, url, again.authorizationUrl!, fixture);
     await stopCleanly(cli);
   });
 
@@ -232,19 +238,8 @@ describe('OAuth upstreams with the mcpgate command', () => {
 
     const cli = startCli(['--config', config, '--port', '0', '--log-level', 'debug'], { owner: task, env: baseEnv({ HOME: home }) });
     const url = await cli.waitForListening();
-    const seen: string[] = [];
-    const settled = await pollReadyz(
-      url,
-      (_status, body) => {
-        const state = upstreamNamed(body, 'secured').state;
-        seen.push(state);
-        return state !== 'starting';
-      },
-      10_000,
-    );
-    expect(upstreamNamed(settled.body, 'secured').state, `${JSON.stringify(settled.body)}\n${cli.transcript()}`).toBe('ready');
-    expect(seen).not.toContain('auth_required');
-    expect(JSON.stringify(settled.body)).not.toContain(clientSecret);
+    const settled = await settlesReadyWithoutUser(cli, url);
+    expect(JSON.stringify(settled)).not.toContain(clientSecret);
 
     const answer = await whoami(url);
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
