@@ -53,8 +53,6 @@ export interface PendingAuthorization {
   authorizationUrl: string;
   /** Where the authorization server sends the browser back. */
   redirectUrl: string;
-  /** When it was asked for (ms since the epoch). */
-  since: number;
 }
 
 interface Waiting extends PendingAuthorization {
@@ -133,8 +131,8 @@ export class UpstreamAuthorization {
   /** The authorization waiting for the user, if any. */
   get pending(): PendingAuthorization | undefined {
     if (this.waiting === undefined || !this.flight.awaitingAuthorization) return undefined;
-    const { authorizationUrl, redirectUrl, since } = this.waiting;
-    return { authorizationUrl, redirectUrl, since };
+    const { authorizationUrl, redirectUrl } = this.waiting;
+    return { authorizationUrl, redirectUrl };
   }
 
   /**
@@ -175,7 +173,7 @@ export class UpstreamAuthorization {
     const callback = lease.waitForCallback(request.state, stop.signal);
     callback.catch(() => {});
     const authorizationUrl = request.authorizationUrl.href;
-    this.waiting = { authorizationUrl, redirectUrl: request.redirectUrl, since: Date.now(), callback, stop };
+    this.waiting = { authorizationUrl, redirectUrl: request.redirectUrl, callback, stop };
     this.logger.warn({ url: authorizationUrl }, `the server needs authorizing: open ${authorizationUrl} in a browser`);
     if (this.options.config.openBrowser) {
       const open = this.options.environment.openBrowser ?? ((url, onError) => openBrowser(url, { onError }));
