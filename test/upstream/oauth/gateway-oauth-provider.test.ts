@@ -241,6 +241,7 @@ describe('GatewayOAuthProvider', () => {
       redirect_uris: ['http://127.0.0.1:3030/oauth/callback/team%2Fnotes'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
+      application_type: 'native',
       token_endpoint_auth_method: 'none',
     });
 
