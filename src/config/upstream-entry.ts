@@ -14,6 +14,7 @@ import {
   KNOWN_SERVER_FIELDS,
   TRANSPORT_ALIASES,
   UNSUPPORTED_SERVER_FIELDS,
+  isHttpUrl,
   serverEntrySchema,
   type ServerEntry,
 } from './server-schema.js';
@@ -229,6 +230,9 @@ function oauthProblems(entry: ServerEntry, transport: UpstreamTransportKind): Ar
   const authorization = Object.keys(entry.headers ?? {}).find((name) => name.toLowerCase() === 'authorization');
   if (authorization !== undefined) {
     problems.push([['headers', authorization], 'cannot be used with "oauth", which sends its own Authorization header']);
+  }
+  if (entry.url !== undefined && isHttpUrl(entry.url) && (new URL(entry.url).username !== '' || new URL(entry.url).password !== '')) {
+    problems.push([['url'], 'cannot hold credentials (user:password@) with "oauth", which sends its own Authorization header']);
   }
   return problems;
 }

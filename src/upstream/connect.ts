@@ -93,9 +93,24 @@ export function httpTransport(
   kind: 'sse' | 'streamable-http',
   auth?: HttpAuthOptions,
 ): SSEClientTransport | StreamableHTTPClientTransport {
-  const url = new URL(config.url);
-  const options = { requestInit: { headers: config.headers } satisfies RequestInit, ...auth };
+  const { url, headers } = credentialsAsHeader(config);
+  const options = { requestInit: { headers } satisfies RequestInit, ...auth };
   return kind === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+}
+
+/**
+ * `fetch` refuses a URL with credentials in it (`https://user:secret@host/mcp`), which users
+ * copy from docs and curl: they are sent as the Basic `Authorization` header a browser would
+ * build from them, unless `headers` already has an `Authorization`.
+ */
+export function credentialsAsHeader(config: Pick<HttpUpstreamConfig, 'url' | 'headers'>): { url: URL; headers: Record<string, string> } {
+  const url = new URL(config.url);
+  if (url.username === '' && url.password === '') return { url, headers: config.headers };
+  const basic = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  url.username = '';
+  url.password = '';
+  const hasAuthorization = Object.keys(config.headers).some((name) => name.toLowerCase() === 'authorization');
+  return { url, headers: hasAuthorization ? config.headers : { ...config.headers, Authorization: `Basic ${basic}` } };
 }
 
 async function connectWith(

@@ -211,6 +211,12 @@ describe('parseConfigFile: "oauth"', () => {
     ]);
   });
 
+  it('cannot be combined with credentials in the URL', () => {
+    expect(serverProblems({ x: { url: 'https://u:p@h/mcp', oauth: {} } })).toEqual([
+      'config.json: mcpServers.x.url: cannot hold credentials (user:password@) with "oauth", which sends its own Authorization header',
+    ]);
+  });
+
   it('cannot be combined with a static Authorization header', () => {
     expect(serverProblems({ x: { url, headers: { authorization: 'Bearer t' }, oauth: {} } })).toEqual([
       'config.json: mcpServers.x.headers.authorization: cannot be used with "oauth", which sends its own Authorization header',

@@ -128,6 +128,39 @@ describe('HTTP upstreams', () => {
     expect(seen[0]).toMatchObject({ authorization: 'Bearer t0ken', 'x-custom': 'v' });
   });
 
+  it('sends credentials in the URL as a Basic Authorization header, and keeps them out of /readyz', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const paths: string[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers);
+      paths.push(request.url ?? '');
+      response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"nope"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const upstream = startUpstream(httpConfig(`http://alice:s%3Acret@127.0.0.1:${port}/mcp?x=1`));
+    await upstream.whenSettled();
+    expect(seen[0]?.authorization).toBe(`Basic ${Buffer.from('alice:s:cret').toString('base64')}`);
+    expect(paths[0]).toBe('/mcp?x=1');
+    expect(upstream.status().lastError).not.toContain('s%3Acret');
+    expect(upstream.status().lastError).not.toContain('includes credentials');
+  });
+
+  it('lets a configured Authorization header win over credentials in the URL', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers);
+      response.writeHead(401).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const upstream = startUpstream(httpConfig(`http://alice:pw@127.0.0.1:${port}/mcp`, { headers: { authorization: 'Bearer t0ken' } }));
+    await upstream.whenSettled();
+    expect(seen[0]?.authorization).toBe('Bearer t0ken');
+  });
+
   it('reports an unreachable URL as down and reconnects once the server is back', async () => {
     const port = await freePort();
     const upstream = startUpstream(httpConfig(`http://127.0.0.1:${port}/mcp`));
