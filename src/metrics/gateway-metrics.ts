@@ -48,6 +48,14 @@ export class GatewayMetrics {
   private readonly hookFailures: Counter<'hook'>;
   private readonly responses: Counter<'status'>;
   private processMetrics = false;
+  /**
+   * The counter and histogram series of each label combination seen, so that a call costs one
+   * map lookup instead of prom-client hashing a label object twice. Bounded like the series:
+   * server names from the config, tool names from the catalogs.
+   */
+  private readonly callSeries = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+  /** Each catalog's tool names as a set (a catalog's tool list is replaced, never changed in place). */
+  private readonly toolNames = new WeakMap<readonly { name: string }[], Set<string>>();
 
   constructor(private readonly sources: MetricSources) {
     const registers = [this.registry];
@@ -109,11 +117,19 @@ export class GatewayMetrics {
   }
 
   private countingHook(): Hook {
-    const record = (call: ToolCall, frontend: string, start: number, outcome: CallOutcome): string => {
+    const record = (call: ToolCall, frontend: string, start: number, outcome: CallOutcome): void => {
       const tool = this.knownTool(call);
-      this.calls.inc({ server: call.server, tool, frontend, outcome });
-      this.callDuration.observe({ server: call.server, tool, outcome }, (performance.now() - start) / 1000);
-      return tool;
+      const key = `${call.server}\u0000${tool}\u0000${frontend}\u0000${outcome}`;
+      let series = this.callSeries.get(key);
+      if (series === undefined) {
+        series = {
+          count: this.calls.labels({ server: call.server, tool, frontend, outcome }),
+          duration: this.callDuration.labels({ server: call.server, tool, outcome }),
+        };
+        this.callSeries.set(key, series);
+      }
+      series.count.inc();
+      series.duration.observe((performance.now() - start) / 1000);
     };
     return {
       name: 'metrics',
@@ -137,15 +153,21 @@ export class GatewayMetrics {
 
   /** The tool's name when its server lists it; otherwise the one label for made-up names. */
   private knownTool(call: ToolCall): string {
-    const listed = this.sources.upstream(call.server)?.catalog.tools.some((tool) => tool.name === call.tool) ?? false;
-    return listed ? call.tool : UNKNOWN_TOOL_LABEL;
+    const tools = this.sources.upstream(call.server)?.catalog.tools;
+    if (tools === undefined) return UNKNOWN_TOOL_LABEL;
+    let names = this.toolNames.get(tools);
+    if (names === undefined) {
+      names = new Set(tools.map((tool) => tool.name));
+      this.toolNames.set(tools, names);
+    }
+    return names.has(call.tool) ? call.tool : UNKNOWN_TOOL_LABEL;
   }
 
   private defineStateGauges(registers: Registry[]): void {
     const sources = this.sources;
     new Gauge({
       name: 'mcpgate_upstream_state',
-      help: 'The state of each upstream server: 1 for its current state (starting, ready, degraded, down), 0 for the others.',
+      help: 'The state of each upstream server: 1 for its current state (starting, ready, degraded, down, auth_required), 0 for the others.',
       labelNames: ['server', 'state'],
       registers,
       collect() {
