@@ -17,6 +17,7 @@
  */
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { GatewayError, upstreamJsonRpcError } from '../errors.js';
+import { rememberedAddressOf } from '../http/remote-address.js';
 import { httpRequestIdOf } from '../http/request-id.js';
 import type { Direction, HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
 import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolResult } from '../hooks/types.js';
@@ -129,7 +130,9 @@ class HookedTransport implements Transport {
 
   /** The hooks' context; a message from the client carries the id of the HTTP request it came in. */
   private context(extra?: MessageExtraInfo): HookContext {
-    const caller: Caller = { ...(this.hooks.address === undefined ? {} : { address: this.hooks.address }), ...(this.client ? { client: this.client } : {}) };
+    // A session lives on one connection's address; a 2026-07-28 request brings its own.
+    const address = this.hooks.address ?? (extra?.request === undefined ? undefined : rememberedAddressOf(extra.request));
+    const caller: Caller = { ...(address === undefined ? {} : { address }), ...(this.client ? { client: this.client } : {}) };
     const context: HookContext = { server: this.hooks.server, frontend: this.hooks.frontend, session: this.inner.sessionId, caller };
     const requestId = extra?.request === undefined ? undefined : httpRequestIdOf(extra.request);
     return requestId === undefined ? context : { ...context, requestId };

@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { rememberAddress } from '../http/remote-address.js';
 import type { Bridge } from './bridge.js';
 import { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
@@ -39,7 +40,11 @@ export async function serveStreamableHttp(request: Request, server: string, opti
     const read = await readJsonRpcBody(request, options.maxBodyBytes);
     if ('response' in read) return read.response;
     // 2026-07-28 requests (and every request with --stateless) stand alone, without a session.
-    if (await perRequest.serves(request, read.body)) return perRequest.fetch(request, read.body);
+    if (await perRequest.serves(request, read.body)) {
+      // The request's session is opened deep in the SDK's handler; the hooks' caller address rides along.
+      rememberAddress(request, address);
+      return perRequest.fetch(request, read.body);
+    }
     if (sessionId === undefined) {
       if (!isInitializeRequest(read.body)) {
         return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request first');

@@ -50,6 +50,7 @@ describe('a hook that rewrites arguments', () => {
     expect(mcpSeen?.caller).toEqual({ address: '127.0.0.1', client: { name: 'legacy-client', version: '1.0.0' } });
     expect(sseSeen?.session).toMatch(/^[0-9a-f-]{36}$/);
     expect(modernSeen?.session).toBeUndefined();
+    expect(modernSeen?.caller).toMatchObject({ address: '127.0.0.1' });
   });
 
   it('as a message hook, changes the tools/call on a per-session pipe and over REST alike', async () => {
