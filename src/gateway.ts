@@ -43,6 +43,11 @@ export interface GatewayOptions {
    */
   reloadDrainMs?: number;
   /**
+   * How long a 2026-07-28 call whose server asked the client for input (sampling, elicitation)
+   * waits for the client's next round before it is cancelled upstream; default 10 minutes.
+   */
+  parkTimeoutMs?: number;
+  /**
    * For OAuth servers: where `"storage_type": "file"` keeps tokens (default `~/.mcpgate/tokens`),
    * and how a browser is opened for `"use_loopback": true` (default the desktop's opener).
    */
@@ -126,7 +131,15 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
       allowTool: (server, tool) => hooks.allowsTool(server, tool),
     });
   const upstreams = new UpstreamSet(config.upstreams.map(newUpstream));
-  const bridge = new Bridge({ upstreams, settings: settings.mcp, logger, children, hooks, maxSessions: settings.limits.maxSessions });
+  const bridge = new Bridge({
+    upstreams,
+    settings: settings.mcp,
+    logger,
+    children,
+    hooks,
+    maxSessions: settings.limits.maxSessions,
+    ...(options.parkTimeoutMs === undefined ? {} : { parkTimeoutMs: options.parkTimeoutMs }),
+  });
   let closing: Promise<void> | undefined;
   const app = createApp({
     config,

@@ -147,6 +147,22 @@ describe('a 2026-07-28 client and a 2025-era stdio server', () => {
     expect(forged.error.code).toBe(-32602);
   });
 
+  it('cancels a call whose client does not come back with the input within the park timeout, and forgets its requestState', async () => {
+    const impatient = await startBridgeGateway([everythingStdio()], {}, undefined, [], { parkTimeoutMs: 300 });
+    const url = `${impatient.url}/mcp`;
+    const capabilities = { 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } };
+    const call = { method: 'tools/call', params: { name: 'trigger-elicitation-request', arguments: {} } };
+    const [first] = await messagesOf(await modernPost(url, { id: 1, ...call }, { meta: capabilities }));
+    expect(first.result.resultType).toBe('input_required');
+    const [key] = Object.keys(first.result.inputRequests);
+    await waitFor('the park timeout', () =>
+      impatient.records.find((record) => record.msg === 'a 2026-07-28 request was cancelled' && String(record.reason).includes('did not come back with the requested input within 0.3 s')),
+    );
+    const retry = { id: 2, ...call, params: { ...call.params, requestState: first.result.requestState, inputResponses: { [key!]: { action: 'decline' } } } };
+    const [late] = await messagesOf(await modernPost(url, retry, { meta: capabilities }));
+    expect(late.error).toMatchObject({ code: -32602, message: expect.stringContaining('Invalid or expired requestState') });
+  });
+
   it('cancels the upstream call when the client closes its response stream', async () => {
     const fixture = `${gateway.url}/fixture/mcp`;
     const before = await cancelledCount(fixture);
