@@ -503,7 +503,9 @@ export class Upstream {
         ...(this.authorization === undefined ? {} : { auth: this.authorization.transportOptions() }),
       });
     } catch (error) {
-      this.lastError = `cannot connect: ${this.describeConnectError(error)}`;
+      // An HTTP server's URL says which one (its credentials are masked by the setter).
+      const target = this.config.transport === 'stdio' ? '' : ` to ${this.config.url}`;
+      this.lastError = `cannot connect${target}: ${this.describeConnectError(error)}`;
       return false;
     }
     if (this.lifetime.signal.aborted) {
@@ -748,7 +750,7 @@ export class Upstream {
     if (this.authorization !== undefined && error instanceof SdkHttpError && error.status === 401) {
       return 'the server refused the access token obtained for it, even after authorizing again (is the authorization server issuing tokens for another resource?)';
     }
-    return describeError(error);
+    return this.config.transport === 'stdio' ? describeError(error) : describeHttpFailure(error);
   }
 
   private setState(state: UpstreamState): void {
