@@ -231,7 +231,8 @@ function oauthProblems(entry: ServerEntry, transport: UpstreamTransportKind): Ar
   if (authorization !== undefined) {
     problems.push([['headers', authorization], 'cannot be used with "oauth", which sends its own Authorization header']);
   }
-  if (entry.url !== undefined && isHttpUrl(entry.url) && (new URL(entry.url).username !== '' || new URL(entry.url).password !== '')) {
+  const url = entry.url !== undefined && isHttpUrl(entry.url) ? new URL(entry.url) : undefined;
+  if (url !== undefined && (url.username !== '' || url.password !== '')) {
     problems.push([['url'], 'cannot hold credentials (user:password@) with "oauth", which sends its own Authorization header']);
   }
   return problems;

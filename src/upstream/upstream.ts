@@ -33,7 +33,7 @@ import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalo
 import type { ChildProcessRegistry } from './child-registry.js';
 import { connectUpstream, type HttpAuthOptions, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
-import { createOAuthEnvironment, UpstreamAuthorization, type OAuthEnvironment } from './oauth/upstream-authorization.js';
+import { createOAuthEnvironment, UpstreamAuthorization, type OAuthEnvironment, type PendingAuthorization } from './oauth/upstream-authorization.js';
 import { ChildProcessTransport } from './stdio-transport.js';
 
 /**
@@ -472,7 +472,8 @@ export class Upstream {
     this.setState('auth_required');
     this.settleFirstAttempt();
     try {
-      await this.authorization!.waitForUser(this.lifetime.signal);
+      // `close()` stops this wait (it closes the authorization), so no signal is needed here.
+      await this.authorization!.waitForUser();
       this.lastError = undefined;
       return true;
     } catch (error) {
@@ -675,14 +676,10 @@ export class Upstream {
     try {
       return await send(connection.client, requestOptions);
     } catch (error) {
-      const waitingFor = this.lifetime.signal.aborted ? undefined : this.authorization?.pending;
-      if (waitingFor !== undefined || error instanceof UnauthorizedError) {
+      if (this.awaitedAuthorization() !== undefined || (error instanceof UnauthorizedError && !this.lifetime.signal.aborted)) {
         // The tokens are gone (a refresh token revoked): the supervisor asks the user again. The
         // call may also have been cut short by another request's 401 closing the connection.
         this.dropConnection(connection, 'the server asks for authorization again', true);
-        if (waitingFor !== undefined) {
-          throw new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is not authorized yet: ${waitingMessage(waitingFor.authorizationUrl)}`, { retryAfterSeconds: 5 });
-        }
         throw this.unavailableError();
       }
       const failure = connection.kind === 'stdio' || this.lifetime.signal.aborted ? undefined : classifyHttpFailure(error);
@@ -740,9 +737,16 @@ export class Upstream {
   /** Why the upstream cannot serve right now, with when to retry (for 503 answers). */
   unavailableError(): GatewayError {
     const retryAfterSeconds = this.nextAttemptAt ? Math.max(1, Math.ceil((this.nextAttemptAt - Date.now()) / 1000)) : 1;
-    const reason = this.lastError ? `: ${this.lastError}` : '';
-    const state = this.state === 'auth_required' ? 'not authorized yet' : this.state;
+    // Waiting for the user says so, also in the moment between a 401 and state `auth_required`.
+    const pending = this.awaitedAuthorization();
+    const reason = pending !== undefined ? `: ${waitingMessage(pending.authorizationUrl)}` : this.lastError ? `: ${this.lastError}` : '';
+    const state = pending !== undefined ? 'not authorized yet' : this.state;
     return new GatewayError('UPSTREAM_UNAVAILABLE', `server "${this.name}" is ${state}${reason}`, { retryAfterSeconds });
+  }
+
+  /** The authorization this upstream waits for its user to complete, unless it is stopping. */
+  private awaitedAuthorization(): PendingAuthorization | undefined {
+    return this.lifetime.signal.aborted ? undefined : this.authorization?.pending;
   }
 
   /** A failed connection attempt in words; an OAuth server refusing the very token it was given is said plainly. */

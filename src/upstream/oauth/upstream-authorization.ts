@@ -88,10 +88,8 @@ export class UpstreamAuthorization {
     const { config, server } = options;
     const configuredRedirect = config.clientMetadata?.redirect_uris;
     const redirect = Array.isArray(configuredRedirect) && typeof configuredRedirect[0] === 'string' ? configuredRedirect[0] : undefined;
-    this.callback =
-      redirect !== undefined && isLoopbackHttpUrl(redirect)
-        ? { port: portOf(new URL(redirect)), path: new URL(redirect).pathname }
-        : { port: config.callbackPort, path: undefined };
+    const redirectUrl = redirect !== undefined && isLoopbackHttpUrl(redirect) ? new URL(redirect) : undefined;
+    this.callback = redirectUrl === undefined ? { port: config.callbackPort, path: undefined } : { port: portOf(redirectUrl), path: redirectUrl.pathname };
     if (config.grantType === 'client_credentials') {
       this.provider = createClientCredentialsProvider({
         server,
@@ -138,12 +136,12 @@ export class UpstreamAuthorization {
   /**
    * Waits until the user has been through the pending authorization and redeems the callback
    * (tokens saved). Rejects when the authorization failed (the user refused, the code was not
-   * accepted) — the next connection attempt asks anew — or with the signal's reason.
+   * accepted) — the next connection attempt asks anew — or when {@link close} stops the wait.
    */
-  async waitForUser(signal: AbortSignal): Promise<void> {
+  async waitForUser(): Promise<void> {
     const waiting = this.waiting;
     if (waiting === undefined) return;
-    const params = await untilAborted(waiting.callback, signal);
+    const params = await waiting.callback;
     try {
       await this.flight.finishAuth(params);
       this.logger.info('authorized');
@@ -200,22 +198,4 @@ export class UpstreamAuthorization {
 
 function portOf(url: URL): number {
   return url.port === '' ? 80 : Number(url.port);
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
