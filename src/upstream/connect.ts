@@ -103,7 +103,7 @@ export function httpTransport(
  * copy from docs and curl: they are sent as the Basic `Authorization` header a browser would
  * build from them, unless `headers` already has an `Authorization`.
  */
-export function credentialsAsHeader(config: Pick<HttpUpstreamConfig, 'url' | 'headers'>): { url: URL; headers: Record<string, string> } {
+function credentialsAsHeader(config: Pick<HttpUpstreamConfig, 'url' | 'headers'>): { url: URL; headers: Record<string, string> } {
   const url = new URL(config.url);
   if (url.username === '' && url.password === '') return { url, headers: config.headers };
   const basic = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
