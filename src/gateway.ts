@@ -48,6 +48,12 @@ export interface GatewayOptions {
    */
   parkTimeoutMs?: number;
   /**
+   * How often the legacy sessions' streams (`/mcp` answers and GET streams, `/sse`) carry a
+   * keep-alive comment, and how long a `/mcp` answer may stay silent before it becomes a
+   * stream that carries them; default 15 s.
+   */
+  streamKeepAliveMs?: number;
+  /**
    * For OAuth servers: where `"storage_type": "file"` keeps tokens (default `~/.mcpgate/tokens`),
    * and how a browser is opened for `"use_loopback": true` (default the desktop's opener).
    */
@@ -139,6 +145,7 @@ export function createGateway(initialConfig: GatewayConfig, options: GatewayOpti
     hooks,
     maxSessions: settings.limits.maxSessions,
     ...(options.parkTimeoutMs === undefined ? {} : { parkTimeoutMs: options.parkTimeoutMs }),
+    ...(options.streamKeepAliveMs === undefined ? {} : { keepAliveMs: options.streamKeepAliveMs }),
   });
   let closing: Promise<void> | undefined;
   const app = createApp({

@@ -47,6 +47,8 @@ export interface BridgeOptions {
   initializeWaitMs?: number;
   /** How long a 2026-07-28 call waits for the client's input between rounds (tests shorten it). */
   parkTimeoutMs?: number;
+  /** Keep-alive interval of the legacy sessions' streams (`/mcp`, `/sse`); default 15 s. */
+  keepAliveMs?: number;
   hooks: HookRunner;
   /** Most sessions open at once over every server (`--max-total-sessions`); 0 or left out: no limit. */
   maxSessions?: number;
@@ -101,6 +103,11 @@ export class Bridge {
     }
     await ownEndpoint?.close();
     this.hubs.delete(upstream);
+  }
+
+  /** Keep-alive interval of the legacy sessions' streams, when not the default. */
+  get keepAliveMs(): number | undefined {
+    return this.options.keepAliveMs;
   }
 
   /** Whether requests without sessions are served for 2025-era clients too (`--stateless`). */

@@ -21,7 +21,7 @@ export interface SseEndpointOptions {
 /** GET `/sse`: opens a session whose stream is the response. */
 export function openSseSession(server: string, options: SseEndpointOptions, address?: string): Response {
   const { bridge } = options;
-  const transport = new SseServerTransport(randomUUID());
+  const transport = new SseServerTransport(randomUUID(), bridge.keepAliveMs);
   try {
     const session = bridge.open(server, transport, () => bridge.sessions.remove(transport.sessionId), { frontend: 'sse', ...(address === undefined ? {} : { address }) });
     bridge.sessions.add({ id: transport.sessionId, server, endpoint: 'sse', transport, session, openStreams: 1 });

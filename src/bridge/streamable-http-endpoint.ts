@@ -14,13 +14,14 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { isInitializeRequest } from '@modelcontextprotocol/server';
 import { rememberAddress } from '../http/remote-address.js';
 import type { Bridge } from './bridge.js';
 import { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
 import type { SessionEntry } from './session-table.js';
+import { SessionHttpTransport } from './session-http-transport.js';
 import { whenStreamEnds } from './stream-end.js';
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -77,9 +78,10 @@ function sessionOf(bridge: Bridge, sessionId: string, server: string): Streamabl
 }
 
 async function openSession(request: Request, body: unknown, server: string, bridge: Bridge, address: string | undefined): Promise<Response> {
-  const transport = new WebStandardStreamableHTTPServerTransport({
+  const transport = new SessionHttpTransport({
     sessionIdGenerator: randomUUID,
     eventStore: new BoundedEventStore(),
+    ...(bridge.keepAliveMs === undefined ? {} : { keepAliveMs: bridge.keepAliveMs }),
     // A DELETE from the client ends the session, and with it its upstream connection.
     onsessionclosed: (id) => void bridge.sessions.remove(id)?.session.close(),
   });
