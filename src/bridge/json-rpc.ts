@@ -34,6 +34,23 @@ export function isResponse(message: JSONRPCMessage): message is JSONRPCMessage &
   return !('method' in message) && ('result' in message || 'error' in message);
 }
 
+/**
+ * A JSON-RPC request exactly as the SDK's message schema accepts one: `jsonrpc`, an `id` that is
+ * a string or a safe integer, a `method`, object `params` (with an object `_meta` when present),
+ * and no other member.
+ */
+export function isStrictRequest(body: unknown): body is JSONRPCMessage & JsonRpcRequest {
+  if (!isRecord(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return false;
+  const { id, params } = body;
+  if (typeof id !== 'string' && !Number.isSafeInteger(id)) return false;
+  for (const key in body) if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return false;
+  if (params === undefined) return true;
+  return isRecord(params) && (params._meta === undefined || isRecord(params._meta));
+}
+
+/** The first protocol version without sessions; versions are dates, so they compare as strings. */
+export const FIRST_STATELESS_PROTOCOL_VERSION = '2026-07-28';
+
 /** Keys a request id so that the string "1" and the number 1 stay distinct. */
 export const keyOf = (id: RequestId): string => `${typeof id}:${String(id)}`;
 

@@ -18,11 +18,13 @@ import {
   InMemoryServerEventBus,
   isLegacyRequest,
   McpServer,
+  PROTOCOL_VERSION_META_KEY,
   type JSONRPCRequest,
   type McpHttpHandler,
   type ServerEvent,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
+import { FIRST_STATELESS_PROTOCOL_VERSION, isStrictRequest } from './json-rpc.js';
 import { ModernExchanges, type OpenExchangeSession } from './modern-exchange.js';
 import type { Subscriber } from './shared-hub.js';
 import { whenStreamEnds } from './stream-end.js';
@@ -50,6 +52,19 @@ export interface PerRequestEndpointOptions {
   parkTimeoutMs?: number;
 }
 
+/**
+ * The common case the SDK's classifier would call legacy, told at a glance: a well-formed request
+ * of a session, naming no 2026-07-28 version in its header or its `_meta`. The classifier checks
+ * each message against the protocol's schemas, a cost per call a busy session need not pay.
+ */
+function isSessionRequest(request: Request, body: unknown): boolean {
+  if (!request.headers.has('mcp-session-id') || !isStrictRequest(body)) return false;
+  const version = request.headers.get('mcp-protocol-version');
+  if (version !== null && version >= FIRST_STATELESS_PROTOCOL_VERSION) return false;
+  const meta = body.params?._meta;
+  return meta === undefined || !(PROTOCOL_VERSION_META_KEY in (meta as Record<string, unknown>));
+}
+
 export class PerRequestEndpoint {
   private readonly handler: McpHttpHandler;
   private readonly exchanges: ModernExchanges;
@@ -73,6 +88,7 @@ export class PerRequestEndpoint {
   /** Whether this endpoint serves the request (rather than the session endpoints): 2026-07-28 traffic, or everything when stateless. */
   async serves(request: Request, body: unknown): Promise<boolean> {
     if (this.options.legacy === 'stateless') return true;
+    if (isSessionRequest(request, body)) return false;
     return !(await isLegacyRequest(request, body, { maxRequestBodySize: this.options.maxBodyBytes }));
   }
 

@@ -31,7 +31,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError } from './http-answers.js';
-import { errorResponse, isRecord, isResponse, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
+import { errorResponse, isResponse, isStrictRequest, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
 import { SSE_KEEP_ALIVE_MS } from './sse-server-transport.js';
 
 /** Streams opened here are told apart from the SDK's (UUIDs) by their id. */
@@ -114,7 +114,8 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
    * token.
    */
   private answerableHere(request: Request, body: unknown): JsonRpcRequestMessage | undefined {
-    if (this.ended || this.sessionId === undefined || !isPlainRequest(body) || body.method === 'initialize') return undefined;
+    if (this.ended || this.sessionId === undefined || !isStrictRequest(body) || body.method === 'initialize') return undefined;
+    if ((body.params?._meta as { progressToken?: unknown } | undefined)?.progressToken !== undefined) return undefined;
     if (this.waiting.has(keyOf(body.id))) return undefined;
     const { headers } = request;
     if (headers.get('mcp-session-id') !== this.sessionId) return undefined;
@@ -291,21 +292,4 @@ function readsEmptyEvents(protocolVersion: string): boolean {
 
 function sseEvent(message: JSONRPCMessage, eventId: string): string {
   return `event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`;
-}
-
-/**
- * A JSON-RPC request as the SDK's schema accepts it (exactly `jsonrpc`, `id`, `method` and
- * `params`; an integer or string id; object params with an object `_meta`), without a progress
- * token.
- */
-function isPlainRequest(body: unknown): body is JsonRpcRequestMessage {
-  if (!isRecord(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return false;
-  const { id, params } = body;
-  if (typeof id !== 'string' && !Number.isSafeInteger(id)) return false;
-  for (const key in body) if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return false;
-  if (params === undefined) return true;
-  if (!isRecord(params)) return false;
-  const meta = params._meta;
-  if (meta === undefined) return true;
-  return isRecord(meta) && meta.progressToken === undefined;
 }

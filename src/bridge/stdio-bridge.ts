@@ -21,9 +21,8 @@ import { Upstream } from '../upstream/upstream.js';
 import { packageVersion } from '../version.js';
 import type { RelayOutcome } from './stdio-relay.js';
 import { withHooks } from './hooked-transport.js';
+import { FIRST_STATELESS_PROTOCOL_VERSION } from './json-rpc.js';
 import { SharedUpstreamHub } from './shared-hub.js';
-
-const MODERN = '2026-07-28';
 
 /** Only a streamable HTTP remote can speak 2026-07-28 (stdio children and HTTP+SSE are relayed as they are). */
 export function mayServeModernProtocol(upstream: UpstreamConfig): upstream is HttpUpstreamConfig {
@@ -43,7 +42,7 @@ export async function speaksModernProtocol(upstream: UpstreamConfig, timeoutMs =
         ...upstream.headers,
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': MODERN,
+        'mcp-protocol-version': FIRST_STATELESS_PROTOCOL_VERSION,
         'mcp-method': 'server/discover',
       },
       body: JSON.stringify({
@@ -52,7 +51,7 @@ export async function speaksModernProtocol(upstream: UpstreamConfig, timeoutMs =
         method: 'server/discover',
         params: {
           _meta: {
-            [PROTOCOL_VERSION_META_KEY]: MODERN,
+            [PROTOCOL_VERSION_META_KEY]: FIRST_STATELESS_PROTOCOL_VERSION,
             [CLIENT_CAPABILITIES_META_KEY]: {},
             [CLIENT_INFO_META_KEY]: { name: 'mcpgate', version: packageVersion },
           },
@@ -67,7 +66,7 @@ export async function speaksModernProtocol(upstream: UpstreamConfig, timeoutMs =
       ? text.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).at(-1)
       : text;
     const versions = (JSON.parse(json ?? 'null') as { result?: { supportedVersions?: unknown } } | null)?.result?.supportedVersions;
-    return Array.isArray(versions) && versions.includes(MODERN);
+    return Array.isArray(versions) && versions.includes(FIRST_STATELESS_PROTOCOL_VERSION);
   } catch {
     return false;
   }
