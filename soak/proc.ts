@@ -80,18 +80,18 @@ export function isRunning(process: ProcessIdentity): boolean {
 
 /** Resident set size in KiB (`VmRSS`), or undefined when the process is gone. */
 export function rssKiB(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+  return statusKiB(pid, 'VmRSS');
 }
 
 /** Peak resident set size in KiB (`VmHWM`), or undefined when the process is gone. */
 export function peakRssKiB(pid: number): number | undefined {
+  return statusKiB(pid, 'VmHWM');
+}
+
+/** A `kB` field of `/proc/<pid>/status`, or undefined when the process is gone. */
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) : undefined;
   } catch {
     return undefined;

@@ -32,7 +32,7 @@ import {
 import type { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError } from './http-answers.js';
 import { errorResponse, isResponse, isStrictRequest, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
-import { SSE_KEEP_ALIVE_MS } from './sse-server-transport.js';
+import { SSE_KEEP_ALIVE_MS, sseData } from './sse-server-transport.js';
 
 /** Streams opened here are told apart from the SDK's (UUIDs) by their id. */
 const STREAM_PREFIX = 'answer-';
@@ -291,5 +291,5 @@ function readsEmptyEvents(protocolVersion: string): boolean {
 }
 
 function sseEvent(message: JSONRPCMessage, eventId: string): string {
-  return `event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`;
+  return `event: message\nid: ${eventId}\ndata: ${sseData(message)}\n\n`;
 }

@@ -18,10 +18,11 @@ const encoder = new TextEncoder();
 export const SSE_KEEP_ALIVE_MS = 15_000;
 
 /**
- * U+2028 and U+2029 are valid inside JSON strings but some SSE parsers split lines on them;
- * escaped, the JSON means the same and every parser reads one line.
+ * A message as the `data` of an SSE event. U+2028 and U+2029 are valid inside JSON strings but
+ * some SSE parsers split lines on them; escaped, the JSON means the same and every parser reads
+ * one line.
  */
-function sseData(message: JSONRPCMessage): string {
+export function sseData(message: JSONRPCMessage): string {
   const json = JSON.stringify(message);
   return /[\u2028\u2029]/.test(json) ? json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029') : json;
 }
