@@ -51,6 +51,13 @@ export function isStrictRequest(body: unknown): body is JSONRPCMessage & JsonRpc
 /** The first protocol version without sessions; versions are dates, so they compare as strings. */
 export const FIRST_STATELESS_PROTOCOL_VERSION = '2026-07-28';
 
+/** The client capability each request a server may send its client needs. */
+export const CLIENT_CAPABILITY_OF: Readonly<Record<string, string>> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
+
 /** Keys a request id so that the string "1" and the number 1 stay distinct. */
 export const keyOf = (id: RequestId): string => `${typeof id}:${String(id)}`;
 

@@ -8,12 +8,18 @@
  * - The session's response becomes the handler's result (or its JSON-RPC error).
  * - Progress is re-tagged with the token of the HTTP round now open, and log messages at or above
  *   the request's `_meta` log level go on the same response stream.
- * - A request of the server to the client (sampling, elicitation, sent by a 2025-era server)
- *   becomes an `input_required` result, multi round-trip (MRTR) style: the call stays parked,
- *   still running upstream, under a random `requestState` token; the client's retry with
+ * - A request of the server to the client (sampling, elicitation, roots, sent by a 2025-era
+ *   server) becomes an `input_required` result, multi round-trip (MRTR) style: the call stays
+ *   parked, still running upstream, under a random `requestState` token; the client's retry with
  *   `inputResponses` and that token answers the server's request, and the call carries on. A
  *   token is unguessable and is only good once, so state cannot be forged or replayed; a call the
  *   client never comes back for is cancelled upstream after `parkTimeoutMs`.
+ * - The server sees the gateway's capabilities, not the request's, so it may ask for something
+ *   the request's `_meta` did not declare. The client is never asked that: when it is all the
+ *   server asked, the answer is -32021 (MissingRequiredClientCapability, naming what is missing)
+ *   and the call is cancelled; when the server asked for declared things too, the client is asked
+ *   those, and the server's undeclared requests are refused once the client has answered, as a
+ *   2025-era client without the capability would refuse them.
  * - The client closing its response stream is the cancellation of the 2026-07-28 era: the
  *   session's request is cancelled, and so is the upstream one.
  *
@@ -27,6 +33,7 @@ import {
   CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
   LOG_LEVEL_META_KEY,
+  MissingRequiredClientCapabilityError,
   type InputRequests,
   ProtocolError,
   type JSONRPCMessage,
@@ -38,7 +45,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import type { BridgeSession } from './bridge-session.js';
-import { isNotification, isRequest, isResponse, JsonRpcErrorCode } from './json-rpc.js';
+import { CLIENT_CAPABILITY_OF, isNotification, isRequest, isResponse, JsonRpcErrorCode } from './json-rpc.js';
 
 /** How long a call waits for the client to come back with the input it asked for (the SDK's own round timeout). */
 export const DEFAULT_PARK_TIMEOUT_MS = 600_000;
@@ -94,6 +101,13 @@ export class ModernExchanges {
       exchange.onEnded = () => this.live.delete(exchange);
     }
     const outcome = await exchange.run(ctx);
+    if (outcome.kind === 'missing') {
+      const names = Object.keys(outcome.capabilities).join(', ');
+      throw new MissingRequiredClientCapabilityError(
+        { requiredCapabilities: outcome.capabilities },
+        `The server needs the client's ${names} capability, which this request's _meta does not declare`,
+      );
+    }
     if (outcome.kind === 'input') {
       const token = randomBytes(24).toString('base64url');
       this.parked.set(token, exchange);
@@ -116,7 +130,10 @@ export class ModernExchanges {
 }
 
 type SessionResponse = { result: Result } | { error: { code: number; message: string; data?: unknown } };
-type Outcome = { kind: 'input'; requests: Record<string, { method: string; params?: Record<string, unknown> }> } | { kind: 'done'; response: SessionResponse };
+type Outcome =
+  | { kind: 'input'; requests: Record<string, { method: string; params?: Record<string, unknown> }> }
+  | { kind: 'missing'; capabilities: Record<string, Record<string, never>> }
+  | { kind: 'done'; response: SessionResponse };
 
 /** One 2026-07-28 request and the session serving it, across the HTTP rounds of its multi round-trip. */
 class Exchange implements Transport {
@@ -130,8 +147,12 @@ class Exchange implements Transport {
   private gathering: NodeJS.Timeout | undefined;
   /** The session's answer, once it came. */
   private response: SessionResponse | undefined;
+  /** What the request's `_meta` declares the client can do. */
+  private readonly capabilities: Record<string, unknown>;
   /** Requests of the server the client has not answered yet, by the id the session gave them. */
   private readonly awaitingInput = new Map<string, { method: string; params?: Record<string, unknown> }>();
+  /** Requests of the server for capabilities the client did not declare: the capability, by id. */
+  private readonly undeclared = new Map<string, string>();
   /** The open HTTP round: where progress and log messages go, and who waits for the next outcome. */
   private round: { ctx: ServerContext; wake: () => void } | undefined;
   private parkTimer: NodeJS.Timeout | undefined;
@@ -147,10 +168,8 @@ class Exchange implements Transport {
     this.requestId = request.id;
     const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
     const logLevel = envelope[LOG_LEVEL_META_KEY];
-    this.session = open(this, {
-      capabilities: (envelope[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined) ?? {},
-      logLevel: typeof logLevel === 'string' ? logLevel : undefined,
-    });
+    this.capabilities = (envelope[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined) ?? {};
+    this.session = open(this, { capabilities: this.capabilities, logLevel: typeof logLevel === 'string' ? logLevel : undefined });
     // The session starts serving on a later turn, as it would for a message from the network.
     queueMicrotask(() => this.onmessage?.(request as JSONRPCMessage, extraOf(ctx)));
   }
@@ -167,6 +186,12 @@ class Exchange implements Transport {
         if (this.awaitingInput.size > 0) {
           this.session.betweenRounds = true;
           resolve({ kind: 'input', requests: Object.fromEntries(this.awaitingInput) });
+          return true;
+        }
+        if (this.undeclared.size > 0) {
+          const missing = Object.fromEntries([...this.undeclared.values()].map((capability) => [capability, {}]));
+          this.end();
+          resolve({ kind: 'missing', capabilities: missing });
           return true;
         }
         return false;
@@ -200,6 +225,12 @@ class Exchange implements Transport {
       if (!this.awaitingInput.delete(key)) continue;
       this.onmessage?.({ jsonrpc: '2.0', id: key, result: answer } as JSONRPCMessage, extraOf(ctx));
     }
+    // What the client could not have been asked is refused now that it has answered the rest.
+    for (const [id, capability] of this.undeclared) {
+      const error = { code: JsonRpcErrorCode.InternalError, message: `the MCP client does not support ${capability}` };
+      this.onmessage?.({ jsonrpc: '2.0', id, error } as JSONRPCMessage, extraOf(ctx));
+    }
+    this.undeclared.clear();
   }
 
   /** Between rounds: the call runs on upstream, and is cancelled if the client does not come back in time. */
@@ -228,7 +259,9 @@ class Exchange implements Transport {
       this.response = 'error' in message ? { error: message.error } : { result: message.result as Result };
       this.round?.wake();
     } else if (isRequest(message)) {
-      this.awaitingInput.set(String(message.id), { method: message.method, ...(message.params === undefined ? {} : { params: message.params }) });
+      const capability = CLIENT_CAPABILITY_OF[message.method];
+      if (capability !== undefined && this.capabilities[capability] === undefined) this.undeclared.set(String(message.id), capability);
+      else this.awaitingInput.set(String(message.id), { method: message.method, ...(message.params === undefined ? {} : { params: message.params }) });
       this.gathering ??= setTimeout(() => {
         this.gathering = undefined;
         this.round?.wake();

@@ -7,10 +7,12 @@
  * - `notifications/message` to every session, each filtering by its own `logging/setLevel`;
  * - notifications that cannot be attributed to one session (task status, …) are dropped, never
  *   broadcast, so no client sees another's;
- * - the server's requests (sampling, elicitation) go to the one session that is waiting on the
- *   server and declared the capability. When several are, the request cannot be attributed on a
- *   shared connection and is refused with an error that says so (`per-session` sharing routes
- *   every such request exactly).
+ * - the server's requests (sampling, elicitation, roots) go to the one session that is waiting on
+ *   the server and declared the capability. When several are, the request cannot be attributed
+ *   on a shared connection and is refused with an error that says so (`per-session` sharing
+ *   routes every such request exactly). A 2026-07-28 request that is the only one waiting gets
+ *   the server's request even when it did not declare the capability: it answers for itself
+ *   (`modern-exchange.ts`), with -32021 when that was all the server asked.
  *
  * Resource subscriptions are counted: the server sees one `resources/subscribe` per URI however
  * many sessions (or 2026-07-28 `subscriptions/listen` streams) subscribe, one `unsubscribe` when
@@ -24,14 +26,8 @@
 import { ProtocolError, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import type { ServerRequest, Upstream } from '../upstream/upstream.js';
-import { JsonRpcErrorCode, type JsonRpcNotification } from './json-rpc.js';
+import { CLIENT_CAPABILITY_OF, JsonRpcErrorCode, type JsonRpcNotification } from './json-rpc.js';
 import { SharedSession, type SharedHubAccess } from './shared-session.js';
-
-/** The client capability a server request needs. */
-const CAPABILITY_OF: Record<string, string> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-};
 
 /** Who may hold a resource subscription: a session, or a listen stream (whose updates reach it another way). */
 export interface Subscriber {
@@ -142,11 +138,14 @@ export class SharedUpstreamHub implements SharedHubAccess {
   }
 
   private relayServerRequest(request: ServerRequest): Promise<Record<string, unknown>> {
-    const capability = CAPABILITY_OF[request.method];
+    const capability = CLIENT_CAPABILITY_OF[request.method];
     if (!capability) throw new ProtocolError(JsonRpcErrorCode.MethodNotFound, `Method not found: ${request.method}`);
     const waiting = [...this.sessions].filter((session) => session.hasCallsInFlight);
     const able = waiting.filter((session) => session.clientCapabilities[capability] !== undefined);
     if (able.length === 1) return able[0]!.requestFromClient(request.method, request.params);
+    if (able.length === 0 && waiting.length === 1 && waiting[0]!.answersUndeclaredRequests) {
+      return waiting[0]!.requestFromClient(request.method, request.params);
+    }
     const reason =
       able.length > 1
         ? `${able.length} MCP clients are waiting on this shared server, so mcpgate cannot tell which one ${request.method} is for; ` +
@@ -154,7 +153,9 @@ export class SharedUpstreamHub implements SharedHubAccess {
         : waiting.length > 0
           ? `the MCP client waiting on this server does not support ${capability}`
           : `no MCP client that supports ${capability} is waiting on this server`;
-    this.logger.warn({ method: request.method }, reason);
+    // Servers ask for roots when they start, with nobody waiting: that refusal is expected.
+    const expected = waiting.length === 0 && capability === 'roots';
+    this.logger[expected ? 'debug' : 'warn']({ method: request.method }, reason);
     return Promise.reject(new ProtocolError(JsonRpcErrorCode.InternalError, reason));
   }
 

@@ -82,6 +82,12 @@ export class SharedSession implements BridgeSession {
    */
   betweenRounds = false;
 
+  /**
+   * A 2026-07-28 request's session: given the server's requests even for capabilities its client
+   * did not declare, since it answers those itself rather than asking the client.
+   */
+  answersUndeclaredRequests = false;
+
   /** True while a forwarded request of this session waits for the server. */
   get hasCallsInFlight(): boolean {
     return this.forwarded.size > 0 && !this.betweenRounds;

@@ -112,12 +112,15 @@ export interface ServerRequest {
 export type ServerRequestHandler = (request: ServerRequest) => Promise<Record<string, unknown>>;
 
 /**
- * What mcpgate declares to a server when a frontend can answer its requests: sampling and
- * elicitation (both modes). Not roots: a shared connection would hand one client's roots to
- * every other client, and servers such as server-filesystem replace their allowed directories
- * with the roots they are given.
+ * What mcpgate declares to a server when a frontend can answer its requests: sampling,
+ * elicitation (both modes) and roots. Each request is answered by the one client waiting on the
+ * server (see `src/bridge/shared-hub.ts`); one that no client can be said to have caused is
+ * refused, so a server that asks for roots at start-up (server-filesystem replaces its allowed
+ * directories with them) keeps its own. A server that keeps the roots one call was given uses
+ * them for every client; such a server wants `per-session`. Roots are declared without
+ * `listChanged`: a client's roots changing concerns that client only.
  */
-const SERVER_REQUEST_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} } };
+const SERVER_REQUEST_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} };
 
 /** Results passed on as the server sent them: the frontend that forwards them checks what it needs. */
 const anyResult: StandardSchemaV1<unknown, Record<string, unknown>> = {
@@ -537,7 +540,7 @@ export class Upstream {
       connection.client.fallbackRequestHandler = (request) => handler(request as ServerRequest) as never;
       // A 2026-07-28 server asks with input_required results instead of requests; the SDK client
       // fulfils those only through handlers registered for the method, not the fallback.
-      for (const method of ['sampling/createMessage', 'elicitation/create'] as const) {
+      for (const method of ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const) {
         connection.client.setRequestHandler(method, (request) => handler({ method, params: request.params } as ServerRequest) as never);
       }
     }

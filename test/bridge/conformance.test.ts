@@ -41,29 +41,20 @@ type KnownFailures = Partial<Record<UpstreamKind, Record<string, string>>>;
 
 /**
  * What a 2026-07-28 request loses on the server's shared 2025-era connection (over stdio, and
- * over HTTP since a server that speaks both eras is used in the 2025 one): the connection
- * declares the gateway's capabilities, not the request's; the server's requests carry no
- * `inputRequests` key; and roots are not offered on a shared connection. Known gateway gaps,
- * kept as expected failures until fixed (each fails through mcpgate only).
+ * over HTTP since a server that speaks both eras is used in the 2025 one): the server's requests
+ * carry no `inputRequests` key, so the client sees the gateway's keys, not the server's. A known
+ * gateway gap, kept as an expected failure until fixed (it fails through mcpgate only).
  */
 const MODERN_CLIENT_ON_SHARED_LEGACY_CONNECTION: Record<string, string> = {
-  // The server sees the gateway's capabilities (sampling, elicitation), so it does not answer -32021.
-  'server-stateless': 'per-request client capabilities (-32021)',
-  'input-required-result-capability-check': 'per-request client capabilities',
   // The key of an input request exists only in a 2026-07-28 result; a 2025-era request has an id.
   'input-required-result-basic-elicitation': 'inputRequests keys',
-  // roots/list is not declared to a shared connection (one client's roots would reach everyone).
-  'input-required-result-basic-list-roots': 'roots/list',
-  'input-required-result-multiple-input-requests': 'roots/list among the requests',
 };
 
 /**
- * Known gaps whose outcome depends on timing, so a pass is not taken as "fixed": the fixture sends
- * sampling and elicitation requests at once; the elicitation one is refused upstream (this client
- * declared only sampling), and whether the refusal fails the call before the sampling round is
- * answered depends on how fast each message travels.
+ * Known gaps whose outcome depends on timing, so a pass is not taken as "fixed". None at present;
+ * kept so that one can be listed with its reason.
  */
-const TIMING_DEPENDENT_GAPS: ReadonlySet<string> = new Set(['input-required-result-capability-check']);
+const TIMING_DEPENDENT_GAPS: ReadonlySet<string> = new Set<string>();
 
 /** Known gateway gaps, kept as expected failures until fixed (each fails through mcpgate only). */
 const KNOWN_GATEWAY_FAILURES: Record<SpecVersion, KnownFailures> = {
