@@ -9,6 +9,7 @@ import { isJsonContentType, readRequestBody } from '@modelcontextprotocol/server
 import { GatewayError } from '../errors.js';
 import { MAX_NESTING, nestingExceeds } from '../rest/request-body.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
+import { markLargeIds } from './large-ids.js';
 
 export function jsonRpcHttpError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
@@ -17,8 +18,11 @@ export function jsonRpcHttpError(status: number, code: number, message: string, 
   });
 }
 
-/** The parsed JSON body of an MCP POST, or the error answer when there is none to parse. */
-export async function readJsonRpcBody(request: Request, maxBytes: number): Promise<{ body: unknown } | { response: Response }> {
+/**
+ * The parsed JSON body of an MCP POST, or the error answer when there is none to parse.
+ * `largeIds` says that an id beyond the safe integer range was marked (see `large-ids.ts`).
+ */
+export async function readJsonRpcBody(request: Request, maxBytes: number): Promise<{ body: unknown; largeIds: boolean } | { response: Response }> {
   if (!isJsonContentType(request.headers.get('content-type'))) {
     return { response: jsonRpcHttpError(415, JsonRpcErrorCode.ServerError, 'Unsupported Media Type: Content-Type must be application/json') };
   }
@@ -53,7 +57,7 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
   if (nestingExceeds(body, MAX_NESTING)) {
     return { response: jsonRpcHttpError(400, JsonRpcErrorCode.InvalidRequest, `Bad Request: the JSON body is nested deeper than ${MAX_NESTING} levels`) };
   }
-  return { body };
+  return { body, largeIds: markLargeIds(body, text) };
 }
 
 /** The answer for a session id no session has (expired, closed, or from before a restart). */

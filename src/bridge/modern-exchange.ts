@@ -15,11 +15,14 @@
  *   token is unguessable and is only good once, so state cannot be forged or replayed; a call the
  *   client never comes back for is cancelled upstream after `parkTimeoutMs`.
  * - The server sees the gateway's capabilities, not the request's, so it may ask for something
- *   the request's `_meta` did not declare. The client is never asked that: when it is all the
- *   server asked, the answer is -32021 (MissingRequiredClientCapability, naming what is missing)
- *   and the call is cancelled; when the server asked for declared things too, the client is asked
- *   those, and the server's undeclared requests are refused once the client has answered, as a
- *   2025-era client without the capability would refuse them.
+ *   the request's `_meta` did not declare. The client is never asked that. When the server asked
+ *   for sampling or elicitation and nothing the client can give, the answer is -32021
+ *   (MissingRequiredClientCapability, naming what is missing) and the call is cancelled. When it
+ *   asked for declared things too, the client is asked those, and the undeclared requests are
+ *   refused once the client has answered, as a 2025-era client without the capability would
+ *   refuse them. An undeclared `roots/list` alone is refused at once and the call goes on: roots
+ *   are context a server can do without, and servers ask for them outside any call (when they
+ *   start), so one may reach a call it has nothing to do with.
  * - The client closing its response stream is the cancellation of the 2026-07-28 era: the
  *   session's request is cancelled, and so is the upstream one.
  *
@@ -53,6 +56,8 @@ export const DEFAULT_PARK_TIMEOUT_MS = 600_000;
 /** What an exchange's session needs to be told that a legacy client would have said in `initialize` or `logging/setLevel`. */
 export interface ExchangeClient {
   capabilities: Record<string, unknown>;
+  /** The capabilities come from the request's `_meta` (2026-07-28); a `--stateless` 2025-era request declares none. */
+  declaresCapabilities: boolean;
   logLevel: string | undefined;
 }
 
@@ -168,8 +173,13 @@ class Exchange implements Transport {
     this.requestId = request.id;
     const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
     const logLevel = envelope[LOG_LEVEL_META_KEY];
-    this.capabilities = (envelope[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined) ?? {};
-    this.session = open(this, { capabilities: this.capabilities, logLevel: typeof logLevel === 'string' ? logLevel : undefined });
+    const declared = envelope[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined;
+    this.capabilities = declared ?? {};
+    this.session = open(this, {
+      capabilities: this.capabilities,
+      declaresCapabilities: declared !== undefined,
+      logLevel: typeof logLevel === 'string' ? logLevel : undefined,
+    });
     // The session starts serving on a later turn, as it would for a message from the network.
     queueMicrotask(() => this.onmessage?.(request as JSONRPCMessage, extraOf(ctx)));
   }
@@ -189,9 +199,13 @@ class Exchange implements Transport {
           return true;
         }
         if (this.undeclared.size > 0) {
-          const missing = Object.fromEntries([...this.undeclared.values()].map((capability) => [capability, {}]));
+          const needed = [...this.undeclared.values()].filter((capability) => capability !== 'roots');
+          if (needed.length === 0) {
+            this.refuseUndeclared(this.round?.ctx);
+            return false;
+          }
           this.end();
-          resolve({ kind: 'missing', capabilities: missing });
+          resolve({ kind: 'missing', capabilities: Object.fromEntries(needed.map((capability) => [capability, {}])) });
           return true;
         }
         return false;
@@ -226,9 +240,14 @@ class Exchange implements Transport {
       this.onmessage?.({ jsonrpc: '2.0', id: key, result: answer } as JSONRPCMessage, extraOf(ctx));
     }
     // What the client could not have been asked is refused now that it has answered the rest.
+    this.refuseUndeclared(ctx);
+  }
+
+  /** Answers the server's requests for capabilities the client did not declare with an error, as such a client would. */
+  private refuseUndeclared(ctx: ServerContext | undefined): void {
     for (const [id, capability] of this.undeclared) {
       const error = { code: JsonRpcErrorCode.InternalError, message: `the MCP client does not support ${capability}` };
-      this.onmessage?.({ jsonrpc: '2.0', id, error } as JSONRPCMessage, extraOf(ctx));
+      this.onmessage?.({ jsonrpc: '2.0', id, error } as JSONRPCMessage, ctx && extraOf(ctx));
     }
     this.undeclared.clear();
   }

@@ -48,7 +48,7 @@ export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
     open(transport, client) {
       const session = hub.attach(transport);
       session.clientCapabilities = client.capabilities;
-      session.answersUndeclaredRequests = true;
+      session.answersUndeclaredRequests = client.declaresCapabilities;
       session.receiveLogsFrom(client.logLevel);
       return session;
     },

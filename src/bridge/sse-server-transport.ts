@@ -11,6 +11,7 @@
  * @module
  */
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { restoreLargeIds } from './large-ids.js';
 
 const encoder = new TextEncoder();
 
@@ -23,7 +24,7 @@ export const SSE_KEEP_ALIVE_MS = 15_000;
  * one line.
  */
 export function sseData(message: JSONRPCMessage): string {
-  const json = JSON.stringify(message);
+  const json = restoreLargeIds(JSON.stringify(message));
   return /[\u2028\u2029]/.test(json) ? json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029') : json;
 }
 

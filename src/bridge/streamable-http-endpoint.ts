@@ -20,6 +20,7 @@ import type { Bridge } from './bridge.js';
 import { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
+import { restoringLargeIds } from './large-ids.js';
 import type { SessionEntry } from './session-table.js';
 import { SessionHttpTransport } from './session-http-transport.js';
 import { whenStreamEnds } from './stream-end.js';
@@ -35,26 +36,12 @@ export interface StreamableHttpEndpointOptions {
 export async function serveStreamableHttp(request: Request, server: string, options: StreamableHttpEndpointOptions, address?: string): Promise<Response> {
   const { bridge } = options;
   const sessionId = request.headers.get(SESSION_HEADER) ?? undefined;
-  const perRequest = bridge.perRequestEndpoint(server, options.maxBodyBytes);
-  if (bridge.stateless && request.method !== 'POST') return perRequest.fetch(request, undefined);
+  if (bridge.stateless && request.method !== 'POST') return bridge.perRequestEndpoint(server, options.maxBodyBytes).fetch(request, undefined);
   if (request.method === 'POST') {
     const read = await readJsonRpcBody(request, options.maxBodyBytes);
     if ('response' in read) return read.response;
-    // 2026-07-28 requests (and every request with --stateless) stand alone, without a session.
-    if (await perRequest.serves(request, read.body)) {
-      // The request's session is opened deep in the SDK's handler; the hooks' caller address rides along.
-      rememberAddress(request, address);
-      return perRequest.fetch(request, read.body);
-    }
-    if (sessionId === undefined) {
-      if (!isInitializeRequest(read.body)) {
-        return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request first');
-      }
-      return openSession(request, read.body, server, bridge, address);
-    }
-    const entry = sessionOf(bridge, sessionId, server);
-    if (!entry) return unknownSession(sessionId);
-    return entry.transport.handleRequest(request, { parsedBody: read.body });
+    if (read.largeIds) return restoringLargeIds(await servePost(request, read.body, sessionId, server, options, address));
+    return servePost(request, read.body, sessionId, server, options, address);
   }
   if (request.method === 'GET' || request.method === 'DELETE') {
     if (sessionId === undefined) {
@@ -68,6 +55,27 @@ export async function serveStreamableHttp(request: Request, server: string, opti
   return jsonRpcHttpError(405, JsonRpcErrorCode.ServerError, `Method Not Allowed: ${request.method} (the MCP endpoint takes GET, POST and DELETE)`, {
     allow: 'GET, POST, DELETE',
   });
+}
+
+/** A POST's message (or batch), parsed: a request standing alone, an `initialize`, or a session's. */
+async function servePost(request: Request, body: unknown, sessionId: string | undefined, server: string, options: StreamableHttpEndpointOptions, address: string | undefined): Promise<Response> {
+  const { bridge } = options;
+  const perRequest = bridge.perRequestEndpoint(server, options.maxBodyBytes);
+  // 2026-07-28 requests (and every request with --stateless) stand alone, without a session.
+  if (await perRequest.serves(request, body)) {
+    // The request's session is opened deep in the SDK's handler; the hooks' caller address rides along.
+    rememberAddress(request, address);
+    return perRequest.fetch(request, body);
+  }
+  if (sessionId === undefined) {
+    if (!isInitializeRequest(body)) {
+      return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request first');
+    }
+    return openSession(request, body, server, bridge, address);
+  }
+  const entry = sessionOf(bridge, sessionId, server);
+  if (!entry) return unknownSession(sessionId);
+  return entry.transport.handleRequest(request, { parsedBody: body });
 }
 
 type StreamableHttpEntry = Extract<SessionEntry, { endpoint: 'streamable-http' }>;

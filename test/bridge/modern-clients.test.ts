@@ -131,6 +131,21 @@ describe('a 2026-07-28 client and a 2025-era stdio server', () => {
     expect(textOf(result)).toContain('Ada Lovelace');
   });
 
+  it("asks the client for its roots when the server lists them, with the gateway's key for the server's request", async () => {
+    const client = await modernClient(everything, { roots: {} });
+    client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: 'file:///work/project', name: 'Project' }] }));
+    const result = await client.callTool({ name: 'get-roots-list', arguments: {} });
+    expect(textOf(result)).toContain('file:///work/project');
+  });
+
+  it('answers -32021 with HTTP 400, naming the capability, when the server asks only for what the request did not declare', async () => {
+    const response = await modernPost(everything, { id: 21, method: 'tools/call', params: { name: 'trigger-sampling-request', arguments: { prompt: 'hello', maxTokens: 10 } } });
+    expect(response.status).toBe(400);
+    const [answer] = await messagesOf(response);
+    expect(answer.id).toBe(21);
+    expect(answer.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {} } }, message: expect.stringContaining('sampling') });
+  });
+
   it('shows the input_required round on the wire, and refuses a requestState it never gave or gave once already', async () => {
     const capabilities = { 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } };
     const [first] = await messagesOf(await modernPost(everything, { id: 10, method: 'tools/call', params: { name: 'trigger-elicitation-request', arguments: {} } }, { meta: capabilities }));

@@ -93,6 +93,13 @@ describe('no cross-talk between sessions', () => {
     expect(seen).toEqual({ a: [1, 2, 3, 4], b: [1, 2] });
   });
 
+  it("relays the server's roots/list to the one client waiting on it, which declared roots", async () => {
+    const client = await connectClient(`${everything}/mcp`, 'streamable-http', { capabilities: { roots: {} } });
+    client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: 'file:///home/ada/notes', name: 'Notes' }] }));
+    const result = await client.callTool({ name: 'get-roots-list', arguments: {} });
+    expect(textOf(result)).toContain('file:///home/ada/notes');
+  });
+
   it('refuses a sampling request it cannot attribute (two capable clients waiting) instead of guessing', async () => {
     const answered: string[] = [];
     const [a, b] = await Promise.all(
