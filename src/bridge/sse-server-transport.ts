@@ -37,6 +37,8 @@ export class SseServerTransport implements Transport {
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private readonly keepAlive: NodeJS.Timeout;
   private closed = false;
+  /** Frames written during this round of the event loop, sent together after it (one write to the socket, not one each). */
+  private pending = '';
 
   constructor(
     readonly sessionId: string,
@@ -69,6 +71,7 @@ export class SseServerTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.keepAlive);
+    this.flush();
     try {
       this.controller.close();
     } catch {
@@ -79,8 +82,16 @@ export class SseServerTransport implements Transport {
 
   private write(frame: string): void {
     if (this.closed) return;
+    if (this.pending === '') setImmediate(() => this.flush());
+    this.pending += frame;
+  }
+
+  private flush(): void {
+    if (this.pending === '') return;
+    const frames = this.pending;
+    this.pending = '';
     try {
-      this.controller.enqueue(encoder.encode(frame));
+      this.controller.enqueue(encoder.encode(frames));
     } catch (error) {
       this.onerror?.(error as Error);
       void this.close();

@@ -158,10 +158,11 @@ export class ChildProcessTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || this.closed || stdin.destroyed) throw new Error('the server process is not running');
-    // Messages sent in the same tick leave in one write (one system call) instead of one each.
+    // Messages sent while the event loop handles one round of I/O (every request that arrived
+    // together) leave in one write, one system call, instead of one each.
     if (!stdin.writableCorked) {
       stdin.cork();
-      process.nextTick(() => stdin.uncork());
+      setImmediate(() => stdin.uncork());
     }
     if (!stdin.write(toJsonLine(message))) {
       await new Promise<void>((resolve) => {
