@@ -39,6 +39,12 @@ export function markLargeIds(body: unknown, text: string): boolean {
   return marked;
 }
 
+/** True when `message` carries an id marked by `markLargeIds` (a response to such a request). */
+export function hasMarkedId(message: object): boolean {
+  const id = (message as { id?: unknown }).id;
+  return typeof id === 'string' && id.startsWith(MARK);
+}
+
 /** Puts the client's literal back into the marked ids of a written message or stream chunk. */
 export function restoreLargeIds(text: string): string {
   return text.includes('\\u0000') ? text.replace(WRITTEN_MARKER, '"id":$1') : text;

@@ -11,7 +11,7 @@
  * @module
  */
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-import { restoreLargeIds } from './large-ids.js';
+import { hasMarkedId, restoreLargeIds } from './large-ids.js';
 
 const encoder = new TextEncoder();
 
@@ -21,10 +21,11 @@ export const SSE_KEEP_ALIVE_MS = 15_000;
 /**
  * A message as the `data` of an SSE event. U+2028 and U+2029 are valid inside JSON strings but
  * some SSE parsers split lines on them; escaped, the JSON means the same and every parser reads
- * one line.
+ * one line. A large id marked when its request was read gets its digits back.
  */
 export function sseData(message: JSONRPCMessage): string {
-  const json = restoreLargeIds(JSON.stringify(message));
+  const written = JSON.stringify(message);
+  const json = hasMarkedId(message) ? restoreLargeIds(written) : written;
   return /[\u2028\u2029]/.test(json) ? json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029') : json;
 }
 
