@@ -17,6 +17,7 @@
  */
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { GatewayError, upstreamJsonRpcError } from '../errors.js';
+import { isJsonObject } from '../config/json-path.js';
 import { rememberedAddressOf } from '../http/remote-address.js';
 import { httpRequestIdOf } from '../http/request-id.js';
 import type { Direction, HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
@@ -25,7 +26,6 @@ import {
   errorResponse,
   gatewayErrorResponse,
   isNotification,
-  isRecord,
   isRequest,
   isResponse,
   keyOf,
@@ -200,7 +200,7 @@ class HookedTransport implements Transport {
     const pending: PendingCall = { cancelled: false, answered: new Promise((resolve) => (markAnswered = resolve)) };
     this.calls.set(key, pending);
     const args = request.params?.arguments;
-    const call = { server: target.server, tool: target.tool, arguments: isRecord(args) ? args : {} };
+    const call = { server: target.server, tool: target.tool, arguments: isJsonObject(args) ? args : {} };
     let answer: JSONRPCMessage;
     try {
       const result = await this.hooks.runner.callTool(call, this.context(extra), (performed) => {

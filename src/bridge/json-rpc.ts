@@ -6,6 +6,7 @@
  * @module
  */
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import { isJsonObject } from '../config/json-path.js';
 import { GatewayError } from '../errors.js';
 
 export type RequestId = string | number;
@@ -16,11 +17,6 @@ export type JsonRpcResponse = { jsonrpc: '2.0'; id: RequestId | null } & (
   | { result: Record<string, unknown> }
   | { error: { code: number; message: string; data?: unknown } }
 );
-
-/** A JSON object: what `params` and a `tools/call`'s `arguments` must be. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & JsonRpcRequest {
   return 'method' in message && 'id' in message && message.id !== undefined;
@@ -40,12 +36,12 @@ export function isResponse(message: JSONRPCMessage): message is JSONRPCMessage &
  * and no other member.
  */
 export function isStrictRequest(body: unknown): body is JSONRPCMessage & JsonRpcRequest {
-  if (!isRecord(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return false;
+  if (!isJsonObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return false;
   const { id, params } = body;
   if (typeof id !== 'string' && !Number.isSafeInteger(id)) return false;
   for (const key in body) if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return false;
   if (params === undefined) return true;
-  return isRecord(params) && (params._meta === undefined || isRecord(params._meta));
+  return isJsonObject(params) && (params._meta === undefined || isJsonObject(params._meta));
 }
 
 /** The first protocol version without sessions; versions are dates, so they compare as strings. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { isRecord } from './json-rpc.js';
+import { isJsonObject } from '../config/json-path.js';
 
 /** U+0000 starts the marker: JSON writes it `\u0000`, and no client sends it in an id of its own making. */
 const MARK = '\u0000';
@@ -28,7 +28,7 @@ export function markLargeIds(body: unknown, text: string): boolean {
   let marked = false;
   let literals: string[] | undefined;
   for (const message of messages) {
-    if (!isRecord(message) || typeof message.id !== 'number' || Number.isSafeInteger(message.id) || !Number.isInteger(message.id)) continue;
+    if (!isJsonObject(message) || typeof message.id !== 'number' || Number.isSafeInteger(message.id) || !Number.isInteger(message.id)) continue;
     literals ??= [...text.matchAll(ID_MEMBER)].map((match) => match[1]!);
     // The literal that parses to this id; the first, should a nested "id" round to the same number.
     const literal = literals.find((candidate) => Number(candidate) === message.id);

@@ -7,7 +7,8 @@
  * @module
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
-import { errorResponse, isRecord, JsonRpcErrorCode, type RequestId } from './json-rpc.js';
+import { isJsonObject } from '../config/json-path.js';
+import { errorResponse, JsonRpcErrorCode, type RequestId } from './json-rpc.js';
 
 /** Whether callers may see and call a tool of the session's server. */
 export type AllowsTool = (tool: string) => boolean;
@@ -37,7 +38,7 @@ export function refusedToolCall(allowsTool: AllowsTool, id: RequestId, params: R
  */
 export function malformedArguments(id: RequestId, params: Record<string, unknown> | undefined): JSONRPCMessage | undefined {
   const args = params?.arguments;
-  if (args === undefined || isRecord(args)) return undefined;
+  if (args === undefined || isJsonObject(args)) return undefined;
   const kind = args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args;
   return errorResponse(id, JsonRpcErrorCode.InvalidParams, `Invalid params: tools/call "arguments" must be an object, got ${kind}`);
 }

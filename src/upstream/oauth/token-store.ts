@@ -26,6 +26,7 @@ import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/prom
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { OAuthDiscoveryState, StoredOAuthClientInformation, StoredOAuthTokens } from '@modelcontextprotocol/client';
+import { isJsonObject } from '../../config/json-path.js';
 
 /** Which record: an upstream's own (`issuer` absent) or its record for one authorization server. */
 export interface TokenStoreKey {
@@ -112,12 +113,8 @@ interface TokenFile {
   state: StoredOAuthState;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function describe(error: unknown): string {
-  if (isRecord(error) && typeof error.code === 'string') return error.code;
+  if (isJsonObject(error) && typeof error.code === 'string') return error.code;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -226,7 +223,7 @@ export class FileTokenStore implements TokenStore {
       this.onWarning(`OAuth token file ${path} is not valid JSON; treating it as empty`);
       return undefined;
     }
-    if (!isRecord(parsed) || parsed.version !== 1 || !isRecord(parsed.state)) {
+    if (!isJsonObject(parsed) || parsed.version !== 1 || !isJsonObject(parsed.state)) {
       this.onWarning(`OAuth token file ${path} does not hold a token record; treating it as empty`);
       return undefined;
     }
