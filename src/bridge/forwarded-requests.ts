@@ -8,7 +8,7 @@
  * @module
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
-import type { Upstream } from '../upstream/upstream.js';
+import type { ModernRequestParts, Upstream } from '../upstream/upstream.js';
 import {
   errorResponse,
   gatewayErrorResponse,
@@ -46,7 +46,7 @@ export class ForwardedRequests {
   async forward(
     upstream: Upstream,
     request: JsonRpcRequest,
-    options: { params?: Record<string, unknown>; shape?: (result: Record<string, unknown>) => Record<string, unknown> } = {},
+    options: { params?: Record<string, unknown>; shape?: (result: Record<string, unknown>) => Record<string, unknown>; modern?: ModernRequestParts | undefined } = {},
   ): Promise<void> {
     const { id, method } = request;
     const params = options.params ?? request.params;
@@ -58,7 +58,11 @@ export class ForwardedRequests {
     this.calls.set(key, { id, controller });
     const onprogress = progressRelay(params, (notification) => this.send(notification, id));
     try {
-      const result = await upstream.forward(method, params, { signal: controller.signal, ...(onprogress ? { onprogress } : {}) });
+      const result = await upstream.forward(method, params, {
+        signal: controller.signal,
+        ...(onprogress ? { onprogress } : {}),
+        ...(options.modern ? { modern: options.modern } : {}),
+      });
       if (!controller.signal.aborted) this.send(resultResponse(id, options.shape ? options.shape(result) : result), id);
     } catch (error) {
       // A cancelled request gets no answer; the client stopped waiting.

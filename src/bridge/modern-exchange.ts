@@ -47,6 +47,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
+import type { ModernRequestParts } from '../upstream/upstream.js';
 import type { BridgeSession } from './bridge-session.js';
 import { CLIENT_CAPABILITY_OF, isNotification, isRequest, isResponse, JsonRpcErrorCode } from './json-rpc.js';
 
@@ -58,6 +59,8 @@ export interface ExchangeClient {
   capabilities: Record<string, unknown>;
   /** The capabilities come from the request's `_meta` (2026-07-28); a `--stateless` 2025-era request declares none. */
   declaresCapabilities: boolean;
+  /** What the SDK took off a 2026-07-28 request, to be put back if it is passed on in that era; undefined for a `--stateless` 2025-era one. */
+  modern: ModernRequestParts | undefined;
   logLevel: string | undefined;
 }
 
@@ -66,6 +69,12 @@ export type ExchangeSession = BridgeSession & { betweenRounds?: boolean };
 
 /** Opens the session that serves one exchange, on `transport`. */
 export type OpenExchangeSession = (transport: Transport, client: ExchangeClient) => ExchangeSession;
+
+/** Where exchanges are served: how to open their sessions, and whether the server's own rounds pass through. */
+export interface ExchangeTarget {
+  open: OpenExchangeSession;
+  passesInputRounds(): Promise<boolean>;
+}
 
 /**
  * How long to wait, after the server's first request, for others it sends at the same time, so
@@ -88,20 +97,21 @@ export class ModernExchanges {
     this.parkTimeoutMs = options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS;
   }
 
-  /** Serves `request` (the SDK has already checked its envelope and headers) with a session from `open`. */
-  async serve(request: JSONRPCRequest, ctx: ServerContext, open: OpenExchangeSession): Promise<Result> {
+  /** Serves `request` (the SDK has already checked its envelope and headers) with a session from `target.open`. */
+  async serve(request: JSONRPCRequest, ctx: ServerContext, target: ExchangeTarget): Promise<Result> {
     const state = ctx.mcpReq.requestState();
+    const resumed = typeof state === 'string' ? this.parked.get(state) : undefined;
     let exchange: Exchange;
-    if (typeof state === 'string') {
-      const resumed = this.parked.get(state);
-      if (!resumed || resumed.method !== request.method) {
-        throw new ProtocolError(JsonRpcErrorCode.InvalidParams, 'Invalid or expired requestState: no call of this gateway is waiting for it (it was answered, timed out, or is from before a restart)');
-      }
+    if (typeof state === 'string' && resumed !== undefined && resumed.method === request.method) {
       this.parked.delete(state);
       exchange = resumed;
       exchange.resume(ctx.mcpReq.inputResponses ?? {}, ctx);
     } else {
-      exchange = new Exchange(request, ctx, open, this.options.logger);
+      // A state the gateway did not give is the server's own when its rounds pass through.
+      if (typeof state === 'string' && (resumed !== undefined || !(await target.passesInputRounds()))) {
+        throw new ProtocolError(JsonRpcErrorCode.InvalidParams, 'Invalid or expired requestState: no call of this gateway is waiting for it (it was answered, timed out, or is from before a restart)');
+      }
+      exchange = new Exchange(request, ctx, target.open, this.options.logger);
       this.live.add(exchange);
       exchange.onEnded = () => this.live.delete(exchange);
     }
@@ -178,6 +188,7 @@ class Exchange implements Transport {
     this.session = open(this, {
       capabilities: this.capabilities,
       declaresCapabilities: declared !== undefined,
+      modern: declared === undefined ? undefined : modernPartsOf(ctx, envelope),
       logLevel: typeof logLevel === 'string' ? logLevel : undefined,
     });
     // The session starts serving on a later turn, as it would for a message from the network.
@@ -320,6 +331,26 @@ class Exchange implements Transport {
     this.onEnded?.();
   }
 }
+
+/** The parts of a 2026-07-28 request that the SDK's server lifted off it (see `ModernRequestParts`). */
+function modernPartsOf(ctx: ServerContext, envelope: Record<string, unknown>): ModernRequestParts {
+  const state = ctx.mcpReq.requestState();
+  const headers: Record<string, string> = {};
+  ctx.http?.req?.headers.forEach((value, name) => {
+    if (name.startsWith(MCP_PARAM_HEADER_PREFIX)) headers[name] = value;
+  });
+  return {
+    envelope,
+    retry: {
+      ...(ctx.mcpReq.inputResponses === undefined ? {} : { inputResponses: ctx.mcpReq.inputResponses as Record<string, unknown> }),
+      ...(typeof state === 'string' ? { requestState: state } : {}),
+    },
+    headers,
+  };
+}
+
+/** Tool arguments a tool asks to see as headers come as `Mcp-Param-{Name}` (lower-cased by `Headers`). */
+const MCP_PARAM_HEADER_PREFIX = 'mcp-param-';
 
 /** What a session's transport is told of the HTTP request a message came in (its headers: the request id). */
 function extraOf(ctx: ServerContext): MessageExtraInfo | undefined {

@@ -35,6 +35,11 @@ export interface PerRequestTarget {
   describe(): Promise<{ serverInfo: { name: string; version: string }; capabilities: Record<string, unknown>; instructions?: string }>;
   /** Opens the session that serves one request. */
   open: OpenExchangeSession;
+  /**
+   * Whether its server's own `input_required` rounds reach the client (the server speaks
+   * 2026-07-28): a `requestState` the gateway did not give is then the server's.
+   */
+  passesInputRounds(): Promise<boolean>;
   /** The input schema of a tool it offers, by the name its clients call it. */
   toolInputSchema(name: string): Record<string, unknown> | undefined;
   /** Calls `publish` with each change its servers announce (lists changed, a resource updated); returns how to stop. */
@@ -131,7 +136,7 @@ export class PerRequestEndpoint {
     for (const [capability, methods] of Object.entries(METHODS_OF_CAPABILITY)) {
       if (capabilities[capability] === undefined) continue;
       for (const method of methods) {
-        server.setRequestHandler(method, (request, ctx) => this.exchanges.serve({ jsonrpc: '2.0', id: ctx.mcpReq.id, ...request } as JSONRPCRequest, ctx, this.target.open) as never);
+        server.setRequestHandler(method, (request, ctx) => this.exchanges.serve({ jsonrpc: '2.0', id: ctx.mcpReq.id, ...request } as JSONRPCRequest, ctx, this.target) as never);
       }
     }
     return product;

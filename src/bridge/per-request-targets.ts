@@ -42,6 +42,9 @@ export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
       // A server that is down still gets an identity; its requests then fail with the reason.
       return upstream.serverDescription ?? { serverInfo: { name: upstream.name, version: '0.0.0' }, capabilities: { tools: {}, prompts: {}, resources: {} } };
     },
+    passesInputRounds() {
+      return upstream.speaksModern();
+    },
     toolInputSchema(name) {
       return upstream.catalog.tools.find((tool) => tool.name === name)?.inputSchema as Record<string, unknown> | undefined;
     },
@@ -49,6 +52,7 @@ export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
       const session = hub.attach(transport);
       session.clientCapabilities = client.capabilities;
       session.answersUndeclaredRequests = client.declaresCapabilities;
+      session.modernRequest = client.modern;
       session.receiveLogsFrom(client.logLevel);
       return session;
     },
@@ -81,6 +85,9 @@ export function aggregateTarget(upstreams: UpstreamSet, hubOf: (upstream: Upstre
         capabilities: { ...AGGREGATE_CAPABILITIES, resources: { ...AGGREGATE_CAPABILITIES.resources, subscribe: true } },
         instructions: AGGREGATE_INSTRUCTIONS,
       };
+    },
+    async passesInputRounds() {
+      return false;
     },
     toolInputSchema(name) {
       return aggregatedToolInputSchema(upstreams.values(), name);

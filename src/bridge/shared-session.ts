@@ -16,7 +16,7 @@
  */
 import { ProtocolError, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
-import type { Upstream } from '../upstream/upstream.js';
+import type { ModernRequestParts, Upstream } from '../upstream/upstream.js';
 import {
   errorResponse,
   gatewayErrorResponse,
@@ -87,6 +87,14 @@ export class SharedSession implements BridgeSession {
    * did not declare, since it answers those itself rather than asking the client.
    */
   answersUndeclaredRequests = false;
+
+  /**
+   * A 2026-07-28 request's session, with what its request carried besides its params: the
+   * request goes to the server in that era when the server speaks it (see `Upstream.forward`),
+   * so the server sees the client's own capabilities, and what it answers, `input_required`
+   * included, is the client's to see unchanged.
+   */
+  modernRequest: ModernRequestParts | undefined;
 
   /** True while a forwarded request of this session waits for the server. */
   get hasCallsInFlight(): boolean {
@@ -166,12 +174,15 @@ export class SharedSession implements BridgeSession {
       case 'tools/call': {
         const refusal = refusedToolCall(this.allowsTool, id, params);
         if (refusal) return this.send(refusal, id);
-        return this.forwarded.forward(this.hub.upstream, request);
+        return this.forwarded.forward(this.hub.upstream, request, { modern: this.modernRequest });
       }
       case 'tools/list':
-        return this.forwarded.forward(this.hub.upstream, request, { shape: (result) => filterToolList(this.allowsTool, result) });
+        return this.forwarded.forward(this.hub.upstream, request, {
+          shape: (result) => filterToolList(this.allowsTool, result),
+          modern: this.modernRequest,
+        });
       default:
-        return this.forwarded.forward(this.hub.upstream, request);
+        return this.forwarded.forward(this.hub.upstream, request, { modern: this.modernRequest });
     }
   }
 

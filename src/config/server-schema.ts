@@ -7,7 +7,7 @@
  */
 
 import { z } from 'zod';
-import type { UpstreamSharing, UpstreamTransportKind } from './types.js';
+import type { UpstreamProtocol, UpstreamSharing, UpstreamTransportKind } from './types.js';
 
 /** Every accepted `type` value and the transport it selects (mcpo and Claude clients disagree on spelling). */
 export const TRANSPORT_ALIASES: Readonly<Record<string, Exclude<UpstreamTransportKind, 'http-auto'>>> = {
@@ -29,6 +29,9 @@ export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 /** The accepted `"sharing"` values (and `--sharing`). */
 export const SHARING_MODES = ['shared', 'per-session'] as const satisfies readonly UpstreamSharing[];
 
+/** The accepted `"protocol"` values. */
+export const UPSTREAM_PROTOCOLS = ['auto', '2025-11-25', '2026-07-28'] as const satisfies readonly UpstreamProtocol[];
+
 /** Fields of a server entry that this version understands. */
 export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
   'type',
@@ -46,6 +49,7 @@ export const KNOWN_SERVER_FIELDS: ReadonlySet<string> = new Set([
   'timeout',
   'sharing',
   'maxSessions',
+  'protocol',
   'oauth',
 ]);
 
@@ -167,6 +171,7 @@ export const serverEntrySchema = z.object({
   enabled_tools: stringList.optional(),
   timeout: z.number().positive().max(MAX_TIMEOUT_SECONDS).optional(),
   sharing: z.enum(SHARING_MODES).optional(),
+  protocol: z.enum(UPSTREAM_PROTOCOLS).optional(),
   maxSessions: z
     .number()
     .refine((value) => Number.isSafeInteger(value) && value > 0, {

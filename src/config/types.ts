@@ -29,7 +29,18 @@ interface UpstreamConfigBase {
   sharing?: UpstreamSharing;
   /** Most concurrent sessions with a connection of their own (`"maxSessions"`, `per-session` only). */
   maxSessions?: number;
+  /** Which protocol era the server is spoken to in (`"protocol"`); `auto` when left out. */
+  protocol?: UpstreamProtocol;
 }
+
+/**
+ * - `auto`: stdio servers in the session era (2025-11-25 and before); HTTP servers in the session
+ *   era when they accept it, the 2026-07-28 era otherwise, and 2026-07-28 requests in their own
+ *   era when the server speaks both.
+ * - `2025-11-25`: only the session era (no `server/discover` is ever sent).
+ * - `2026-07-28`: only the stateless era; a stdio child is started in it.
+ */
+export type UpstreamProtocol = 'auto' | '2025-11-25' | '2026-07-28';
 
 /**
  * - `shared`: every MCP session goes through the one supervised connection the REST frontend

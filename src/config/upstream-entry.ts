@@ -166,6 +166,10 @@ function buildUpstream(
   if (entry.enabledTools !== undefined && entry.enabled_tools !== undefined) {
     warnIgnored('enabled_tools', '"enabledTools" is also given');
   }
+  // The legacy HTTP+SSE transport has the session era only.
+  const sseIn2026 = transport === 'sse' && entry.protocol === '2026-07-28';
+  if (sseIn2026) warnIgnored('protocol', 'the HTTP+SSE transport speaks only the session era; use "type": "streamable-http" for 2026-07-28');
+  const protocol = entry.protocol === 'auto' || sseIn2026 ? undefined : entry.protocol;
   const base = {
     name,
     timeoutMs: Math.max(1, Math.round((entry.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000)),
@@ -173,6 +177,7 @@ function buildUpstream(
     enabledTools: copyList(entry.enabledTools ?? entry.enabled_tools),
     ...(entry.sharing === undefined ? {} : { sharing: entry.sharing }),
     ...(entry.maxSessions === undefined || entry.sharing !== 'per-session' ? {} : { maxSessions: entry.maxSessions }),
+    ...(protocol === undefined ? {} : { protocol }),
   };
   // A shared connection has no per-session connections to count.
   if (entry.maxSessions !== undefined && entry.sharing !== 'per-session') {

@@ -4,12 +4,15 @@
  * - stdio: a child process in its own process group (see `stdio-transport.ts`), legacy handshake.
  *   Stdio servers are overwhelmingly legacy, and probing a legacy stdio server with
  *   `server/discover` makes some of them exit; the SDK's modern servers accept `initialize` too.
+ *   With `"protocol": "2026-07-28"` the child is started in that era instead.
  * - streamable HTTP: the 2025 handshake first, and era negotiation `auto` when the server refuses
  *   it, so a 2026-07-28-only server and a legacy session server both work. A server that speaks
  *   both is used in the 2025 era: there, sampling, elicitation, log levels and resource
  *   subscriptions reach 2025-era clients exactly as the server means them, and the bridge
  *   translates for 2026-07-28 clients either way.
  * - SSE: the SDK's legacy HTTP+SSE transport.
+ * - `"protocol"` other than `auto` pins the era: `2025-11-25` never sends `server/discover`,
+ *   `2026-07-28` never sends `initialize`.
  * - a URL without a type: streamable HTTP first; on 400/404/405 fall back to SSE, as the
  *   specification's backwards-compatibility section describes.
  *
@@ -113,11 +116,17 @@ function credentialsAsHeader(config: Pick<HttpUpstreamConfig, 'url' | 'headers'>
   return { url, headers: hasAuthorization ? config.headers : { ...config.headers, Authorization: `Basic ${basic}` } };
 }
 
-async function connectWith(
+/** How the SDK client is told which era to speak: the session era, negotiation, or 2026-07-28 only. */
+type EraMode = 'legacy' | 'auto' | { pin: typeof MODERN_PROTOCOL_VERSION };
+
+/** The stateless era's revision, the one a `"protocol": "2026-07-28"` server is pinned to. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+export async function connectWith(
   transport: Transport,
   kind: ConnectedTransportKind,
   options: ConnectOptions,
-  era: 'legacy' | 'auto',
+  era: EraMode,
 ): Promise<UpstreamConnection> {
   const client = new Client(options.clientInfo, {
     ...options.clientOptions,
@@ -156,7 +165,7 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
     case 'stdio': {
       const transport = stdioTransport(config, options.logger, options.children);
       try {
-        return await connectWith(transport, 'stdio', options, 'legacy');
+        return await connectWith(transport, 'stdio', options, config.protocol === '2026-07-28' ? { pin: MODERN_PROTOCOL_VERSION } : 'legacy');
       } catch (error) {
         // The child's own account (exit code, last stderr lines) beats "Connection closed".
         const reason = transport.exitReason;
@@ -166,6 +175,12 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
     case 'sse':
       return connectWith(httpTransport(config, 'sse', options.auth), 'sse', options, 'legacy');
     case 'streamable-http':
+      if (config.protocol === '2026-07-28') {
+        return connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, { pin: MODERN_PROTOCOL_VERSION });
+      }
+      if (config.protocol === '2025-11-25') {
+        return connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, 'legacy');
+      }
       try {
         return await connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, 'legacy');
       } catch (legacyError) {
@@ -180,6 +195,8 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
         }
       }
     case 'http-auto':
+      // The HTTP+SSE fallback has the session era only.
+      if (config.protocol === '2026-07-28') return connectUpstream({ ...config, transport: 'streamable-http' }, options);
       try {
         return await connectUpstream({ ...config, transport: 'streamable-http' }, options);
       } catch (error) {

@@ -31,8 +31,9 @@ import { SecretValues } from '../log/mask-secrets.js';
 import { toolPolicy } from '../hooks/tool-policy.js';
 import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalog.js';
 import type { ChildProcessRegistry } from './child-registry.js';
-import { connectUpstream, type HttpAuthOptions, type UpstreamConnection } from './connect.js';
+import { connectUpstream, connectWith, httpTransport, MODERN_PROTOCOL_VERSION, type ConnectOptions, type HttpAuthOptions, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
+import { ModernLane } from './modern-lane.js';
 import { createOAuthEnvironment, UpstreamAuthorization, type OAuthEnvironment, type PendingAuthorization } from './oauth/upstream-authorization.js';
 import { ChildProcessTransport } from './stdio-transport.js';
 
@@ -100,6 +101,28 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Receives the upstream's progress notifications for this call. */
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+/**
+ * What a 2026-07-28 request carries besides its method and params, which the SDK's server takes
+ * off before a handler sees the request, to be put back when it is passed on in that era.
+ */
+export interface ModernRequestParts {
+  /** The `_meta` envelope: protocol version, client info and capabilities, log level. */
+  envelope: Record<string, unknown>;
+  /** A retry's `inputResponses` and `requestState`. */
+  retry: { inputResponses?: Record<string, unknown>; requestState?: string };
+  /** Its `Mcp-Param-*` headers (tool arguments the tool asks to see as headers). */
+  headers: Record<string, string>;
+}
+
+/** How a request is forwarded. */
+export interface ForwardOptions extends CallOptions {
+  /**
+   * A 2026-07-28 client's request: sent in that era, whole again, when the server speaks it, and
+   * its `input_required` results passed back unchanged.
+   */
+  modern?: ModernRequestParts;
 }
 
 /** A request the server sends to its client (sampling, elicitation), as a frontend receives it. */
@@ -183,6 +206,8 @@ export class Upstream {
   /** The credentials of this server's config, kept out of `lastError` (see its setter). */
   private readonly secrets = new SecretValues();
   private connection: UpstreamConnection | undefined;
+  /** The 2026-07-28 connection beside a session-era one, for requests of that era (see `modern-lane.ts`). */
+  private modernLane: ModernLane | undefined;
   private catalogValue: Catalog = emptyCatalog();
   private nextAttemptAt: number | undefined;
   /** The dropped connection's server is reachable (it only lost the session): skip the backoff. */
@@ -361,13 +386,39 @@ export class Upstream {
    * server's result unchanged. The server's JSON-RPC errors come back as `UPSTREAM_ERROR` with
    * their code and data; progress resets the call timeout.
    */
-  async forward(method: string, params: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<Record<string, unknown>> {
-    return this.request(`"${method}"`, options, (client, requestOptions) =>
-      client.request({ method, ...(params === undefined ? {} : { params }) } as never, anyResult, {
-        ...requestOptions,
-        resetTimeoutOnProgress: true,
-      }),
+  async forward(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Record<string, unknown>> {
+    const parts = options.modern;
+    const modern = parts === undefined ? undefined : await this.modernClient();
+    if (modern === undefined || parts === undefined) {
+      const request = { method, ...(params === undefined ? {} : { params }) } as never;
+      return this.request(`"${method}"`, options, (client, requestOptions) =>
+        client.request(request, anyResult, { ...requestOptions, resetTimeoutOnProgress: true }),
+      );
+    }
+    // The client's own envelope: the SDK adds its own `_meta` keys only where they are missing.
+    const meta = { ...parts.envelope, ...(params?._meta as Record<string, unknown> | undefined) };
+    const request = { method, params: { ...params, ...parts.retry, _meta: meta } } as never;
+    return this.request(`"${method}"`, options, (_client, requestOptions) =>
+      modern.request(request, anyResult, { ...requestOptions, resetTimeoutOnProgress: true, allowInputRequired: true, headers: parts.headers }),
     );
+  }
+
+  /**
+   * Whether 2026-07-28 requests reach the server in their own era: the connection speaks it, or
+   * a lane beside it does (opened here on first use). Before the server is connected it cannot be
+   * known, and the answer is yes: the request then fails for the server being down.
+   */
+  async speaksModern(): Promise<boolean> {
+    if (!this.connection) return true;
+    return (await this.modernClient()) !== undefined;
+  }
+
+  /** The client that speaks 2026-07-28 to the server, if any. */
+  private async modernClient(): Promise<Client | undefined> {
+    const connection = this.connection;
+    if (!connection) return undefined;
+    if (connection.client.getProtocolEra() === 'modern') return connection.client;
+    return this.modernLane?.get();
   }
 
   /** Sends a notification to the server; dropped when it is not connected. */
@@ -418,6 +469,7 @@ export class Upstream {
     this.stopReason ??= reason;
     this.lifetime.abort();
     const connection = this.connection;
+    this.modernLane?.close();
     await connection?.client.close().catch((error) => this.logger.debug({ err: error }, 'error while closing'));
     await this.authorization?.close();
     await this.supervision;
@@ -491,21 +543,48 @@ export class Upstream {
    * Connects, lists, then waits until the connection closes. Returns true when a working
    * connection closed, false when connecting failed.
    */
+  /** How every connection to the server is made; `clientOptions` are the main connection's. */
+  private connectOptions(clientOptions: ConnectOptions['clientOptions']): ConnectOptions {
+    return {
+      logger: this.logger,
+      clientInfo: this.options.clientInfo,
+      clientOptions,
+      connectTimeoutMs: this.connectTimeoutMs,
+      children: this.options.children,
+      signal: this.lifetime.signal,
+      ...(this.authorization === undefined ? {} : { auth: this.authorization.transportOptions() }),
+    };
+  }
+
+  /**
+   * The 2026-07-28 lane beside a session-era streamable HTTP connection, unless the config pins
+   * the session era. The lane declares nothing: each request carries its client's envelope. Its
+   * log messages reach the same listeners as the main connection's.
+   */
+  private laneBeside(connection: UpstreamConnection): ModernLane | undefined {
+    const { config } = this;
+    if (connection.kind !== 'streamable-http' || config.transport === 'stdio' || config.protocol === '2025-11-25') return undefined;
+    if (connection.client.getProtocolEra() === 'modern') return undefined;
+    return new ModernLane(async () => {
+      const transport = httpTransport(config, 'streamable-http', this.authorization?.transportOptions());
+      const { client } = await connectWith(transport, 'streamable-http', this.connectOptions({}), { pin: MODERN_PROTOCOL_VERSION });
+      client.setNotificationHandler('notifications/message', (notification) => {
+        for (const listener of this.logListeners) listener(notification.params);
+      });
+      return client;
+    }, this.logger);
+  }
+
   private async runOneConnection(): Promise<boolean> {
     let connection: UpstreamConnection;
     try {
-      connection = await connectUpstream(this.config, {
-        logger: this.logger,
-        clientInfo: this.options.clientInfo,
-        clientOptions: {
+      connection = await connectUpstream(
+        this.config,
+        this.connectOptions({
           listChanged: this.listChangedHandlers(),
           ...(this.serverRequestHandler ? { capabilities: SERVER_REQUEST_CAPABILITIES } : {}),
-        },
-        connectTimeoutMs: this.connectTimeoutMs,
-        children: this.options.children,
-        signal: this.lifetime.signal,
-        ...(this.authorization === undefined ? {} : { auth: this.authorization.transportOptions() }),
-      });
+        }),
+      );
     } catch (error) {
       // An HTTP server's URL says which one (its credentials are masked by the setter).
       const target = this.config.transport === 'stdio' ? '' : ` to ${this.config.url}`;
@@ -546,6 +625,7 @@ export class Upstream {
     }
     this.tapNotifications(connection);
     this.connection = connection;
+    this.modernLane = this.laneBeside(connection);
     this.logger.info(
       { transport: connection.kind, protocolVersion: connection.client.getNegotiatedProtocolVersion() },
       'connected',
@@ -554,6 +634,8 @@ export class Upstream {
     this.settleFirstAttempt();
     await closed;
     this.connection = undefined;
+    this.modernLane?.close();
+    this.modernLane = undefined;
     const reason = exitReasonOf(connection) ?? this.dropReason;
     this.dropReason = undefined;
     if (!this.lifetime.signal.aborted) this.lastError = `connection closed${reason ? `: ${reason}` : ''}`;

@@ -36,35 +36,18 @@ const tsxLoaderUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx')
 type UpstreamKind = 'stdio' | 'streamable-http';
 type SpecVersion = '2025-11-25' | '2026-07-28';
 
-/** Why a scenario fails through mcpgate although the fixture passes it directly, by scenario. */
-type KnownFailures = Partial<Record<UpstreamKind, Record<string, string>>>;
-
 /**
- * What a 2026-07-28 request loses on the server's shared 2025-era connection (over stdio, and
- * over HTTP since a server that speaks both eras is used in the 2025 one): the server's requests
- * carry no `inputRequests` key, so the client sees the gateway's keys, not the server's. A known
- * gateway gap, kept as an expected failure until fixed (it fails through mcpgate only).
+ * The fixture as mcpgate's upstream. Over HTTP the gateway speaks both eras to it at once: the
+ * session era for sessions, and 2026-07-28 for that era's requests. A stdio child speaks the era
+ * of its first message for good, so each suite gets the child its era needs (`"protocol"`).
  */
-const MODERN_CLIENT_ON_SHARED_LEGACY_CONNECTION: Record<string, string> = {
-  // The key of an input request exists only in a 2026-07-28 result; a 2025-era request has an id.
-  'input-required-result-basic-elicitation': 'inputRequests keys',
-};
-
-/**
- * Known gaps whose outcome depends on timing, so a pass is not taken as "fixed". None at present;
- * kept so that one can be listed with its reason.
- */
-const TIMING_DEPENDENT_GAPS: ReadonlySet<string> = new Set<string>();
-
-/** Known gateway gaps, kept as expected failures until fixed (each fails through mcpgate only). */
-const KNOWN_GATEWAY_FAILURES: Record<SpecVersion, KnownFailures> = {
-  '2025-11-25': {},
-  '2026-07-28': { stdio: MODERN_CLIENT_ON_SHARED_LEGACY_CONNECTION, 'streamable-http': MODERN_CLIENT_ON_SHARED_LEGACY_CONNECTION },
-};
-
-function upstreamConfig(kind: UpstreamKind, fixture: ConformanceHttpServer): UpstreamConfig {
+function upstreamConfig(kind: UpstreamKind, fixture: ConformanceHttpServer, specVersion: SpecVersion): UpstreamConfig {
   if (kind === 'streamable-http') return httpConfig(fixture.url, { name: 'conformance' });
-  return stdioConfig({ name: 'conformance', args: ['--import', tsxLoaderUrl, fixturePath, '--stdio'] });
+  return stdioConfig({
+    name: 'conformance',
+    args: ['--import', tsxLoaderUrl, fixturePath, '--stdio'],
+    ...(specVersion === '2026-07-28' ? { protocol: '2026-07-28' as const } : {}),
+  });
 }
 
 function conformanceThroughMcpgate(specVersion: SpecVersion): void {
@@ -96,16 +79,13 @@ function conformanceThroughMcpgate(specVersion: SpecVersion): void {
   it.each<UpstreamKind>(['stdio', 'streamable-http'])(
     'through mcpgate, with the fixture as a %s upstream, passes every scenario the fixture passes directly',
     async (kind) => {
-      const { url } = await startBridgeGateway([upstreamConfig(kind, fixture)]);
+      const { url } = await startBridgeGateway([upstreamConfig(kind, fixture, specVersion)]);
       const through = await run(`${url}/mcp`, kind);
 
       const required = new Set([...passedScenarios(direct), 'dns-rebinding-protection']);
       const passing = passedScenarios(through);
-      const known = KNOWN_GATEWAY_FAILURES[specVersion][kind] ?? {};
-      const failing = [...required].filter((name) => !passing.has(name) && !(name in known));
+      const failing = [...required].filter((name) => !passing.has(name));
       expect(failing, `through mcpgate (${kind} upstream), failing scenarios that pass directly:\n${describeFailures(through, failing)}\n`).toEqual([]);
-      const fixed = Object.keys(known).filter((name) => passing.has(name) && !TIMING_DEPENDENT_GAPS.has(name));
-      expect(fixed, `these known failures pass through mcpgate now: remove them from KNOWN_GATEWAY_FAILURES`).toEqual([]);
     },
     120_000,
   );
