@@ -79,6 +79,7 @@ describe('diffConfigs', () => {
     ['disabledTools', { disabledTools: ['delete'] }],
     ['enabledTools', { enabledTools: [] }],
     ['sharing', { sharing: 'per-session' }],
+    ['protocol', { protocol: '2026-07-28' }],
     ['passEnvironment', { passEnvironment: true }],
   ])('counts a change of %s as changed', (_field, overrides) => {
     const diff = diffConfigs(config({ upstreams: [stdio('memory')] }), config({ upstreams: [stdio('memory', overrides)] }));

@@ -96,6 +96,8 @@ describe('parseConfigFile: wrong values', () => {
     [{ command: 'x', sharing: 'per-session', maxSessions: 0 }, 'maxSessions: must be a positive whole number, got 0'],
     [{ command: 'x', sharing: 'per-session', maxSessions: -2 }, 'maxSessions: must be a positive whole number, got -2'],
     [{ command: 'x', sharing: 'per-session', maxSessions: 1.5 }, 'maxSessions: must be a positive whole number, got 1.5'],
+    [{ command: 'x', protocol: '2026' }, 'protocol: must be one of "auto", "2025-11-25", "2026-07-28", got "2026"'],
+    [{ url: 'http://h/', protocol: 20260728 }, 'protocol: must be one of "auto", "2025-11-25", "2026-07-28", got 20260728'],
   ])('%j', (entry, problem) => {
     expect(serverProblems({ s: entry })).toContain(`config.json: mcpServers.s.${problem}`);
   });

@@ -267,6 +267,30 @@ describe('parseConfigFile: valid files', () => {
   });
 });
 
+describe('parseConfigFile: protocol', () => {
+  it('carries "protocol" to the upstream; "auto" is the same as leaving it out', () => {
+    const result = load({
+      a: { command: 'x', protocol: '2026-07-28' },
+      b: { url: 'http://h/mcp', protocol: '2025-11-25' },
+      c: { url: 'http://h/mcp', protocol: 'auto' },
+      d: { command: 'x' },
+    });
+    expect(result.warnings).toEqual([]);
+    expect(result.upstreams[0]).toMatchObject({ transport: 'stdio', protocol: '2026-07-28' });
+    expect(result.upstreams[1]).toMatchObject({ transport: 'http-auto', protocol: '2025-11-25' });
+    expect(result.upstreams[2]).not.toHaveProperty('protocol');
+    expect(result.upstreams[3]).not.toHaveProperty('protocol');
+  });
+
+  it('warns that the HTTP+SSE transport has no 2026-07-28 era, and drops it', () => {
+    const result = load({ old: { type: 'sse', url: 'http://h/sse', protocol: '2026-07-28' } });
+    expect(result.warnings).toEqual([
+      'config.json: mcpServers.old.protocol: ignored: the HTTP+SSE transport speaks only the session era; use "type": "streamable-http" for 2026-07-28',
+    ]);
+    expect(result.upstreams[0]).not.toHaveProperty('protocol');
+  });
+});
+
 describe('parseConfigFile: sharing and maxSessions', () => {
   it('carries "sharing" and "maxSessions" to the upstream, for either transport', () => {
     const result = load({
