@@ -8,8 +8,8 @@
  * - streamable HTTP: the 2025 handshake first, and era negotiation `auto` when the server refuses
  *   it, so a 2026-07-28-only server and a legacy session server both work. A server that speaks
  *   both is used in the 2025 era: there, sampling, elicitation, log levels and resource
- *   subscriptions reach 2025-era clients exactly as the server means them, and the bridge
- *   translates for 2026-07-28 clients either way.
+ *   subscriptions reach 2025-era clients exactly as the server means them. Its 2026-07-28
+ *   requests go beside it, in their own era (see `modern-lane.ts`).
  * - SSE: the SDK's legacy HTTP+SSE transport.
  * - `"protocol"` other than `auto` pins the era: `2025-11-25` never sends `server/discover`,
  *   `2026-07-28` never sends `initialize`.
@@ -122,6 +122,7 @@ type EraMode = 'legacy' | 'auto' | { pin: typeof MODERN_PROTOCOL_VERSION };
 /** The stateless era's revision, the one a `"protocol": "2026-07-28"` server is pinned to. */
 export const MODERN_PROTOCOL_VERSION = '2026-07-28';
 
+/** Connects `transport` with a fresh SDK client speaking `era`; a failed handshake leaves nothing open. */
 export async function connectWith(
   transport: Transport,
   kind: ConnectedTransportKind,

@@ -539,10 +539,6 @@ export class Upstream {
     }
   }
 
-  /**
-   * Connects, lists, then waits until the connection closes. Returns true when a working
-   * connection closed, false when connecting failed.
-   */
   /** How every connection to the server is made; `clientOptions` are the main connection's. */
   private connectOptions(clientOptions: ConnectOptions['clientOptions']): ConnectOptions {
     return {
@@ -575,6 +571,10 @@ export class Upstream {
     }, this.logger);
   }
 
+  /**
+   * Connects, lists, then waits until the connection closes. Returns true when a working
+   * connection closed, false when connecting failed.
+   */
   private async runOneConnection(): Promise<boolean> {
     let connection: UpstreamConnection;
     try {
