@@ -8,6 +8,7 @@
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/client';
 import { isJsonObject } from '../config/json-path.js';
 import { GatewayError } from '../errors.js';
+import { MODERN_PROTOCOL_VERSION } from '../upstream/connect.js';
 
 export type RequestId = string | number;
 
@@ -45,7 +46,7 @@ export function isStrictRequest(body: unknown): body is JSONRPCMessage & JsonRpc
 }
 
 /** The first protocol version without sessions; versions are dates, so they compare as strings. */
-export const FIRST_STATELESS_PROTOCOL_VERSION = '2026-07-28';
+export const FIRST_STATELESS_PROTOCOL_VERSION = MODERN_PROTOCOL_VERSION;
 
 /** The client capability each request a server may send its client needs. */
 export const CLIENT_CAPABILITY_OF: Readonly<Record<string, string>> = {

@@ -8,6 +8,9 @@
  * - The session's response becomes the handler's result (or its JSON-RPC error).
  * - Progress is re-tagged with the token of the HTTP round now open, and log messages at or above
  *   the request's `_meta` log level go on the same response stream.
+ * - A server that speaks 2026-07-28 gets the request in that era (see `Upstream.forward`), and
+ *   its answer, `input_required` included, is the result: nothing is parked. The next two points
+ *   are for a server reached in the session era.
  * - A request of the server to the client (sampling, elicitation, roots, sent by a 2025-era
  *   server) becomes an `input_required` result, multi round-trip (MRTR) style: the call stays
  *   parked, still running upstream, under a random `requestState` token; the client's retry with
@@ -57,9 +60,11 @@ export const DEFAULT_PARK_TIMEOUT_MS = 600_000;
 /** What an exchange's session needs to be told that a legacy client would have said in `initialize` or `logging/setLevel`. */
 export interface ExchangeClient {
   capabilities: Record<string, unknown>;
-  /** The capabilities come from the request's `_meta` (2026-07-28); a `--stateless` 2025-era request declares none. */
-  declaresCapabilities: boolean;
-  /** What the SDK took off a 2026-07-28 request, to be put back if it is passed on in that era; undefined for a `--stateless` 2025-era one. */
+  /**
+   * What the SDK took off a 2026-07-28 request (its `_meta` envelope declares its capabilities),
+   * to be put back if it is passed on in that era; undefined for a `--stateless` 2025-era request,
+   * which declares none.
+   */
   modern: ModernRequestParts | undefined;
   logLevel: string | undefined;
 }
@@ -187,7 +192,6 @@ class Exchange implements Transport {
     this.capabilities = declared ?? {};
     this.session = open(this, {
       capabilities: this.capabilities,
-      declaresCapabilities: declared !== undefined,
       modern: declared === undefined ? undefined : modernPartsOf(ctx, envelope),
       logLevel: typeof logLevel === 'string' ? logLevel : undefined,
     });

@@ -51,7 +51,6 @@ export function serverTarget(hub: SharedUpstreamHub): PerRequestTarget {
     open(transport, client) {
       const session = hub.attach(transport);
       session.clientCapabilities = client.capabilities;
-      session.answersUndeclaredRequests = client.declaresCapabilities;
       session.modernRequest = client.modern;
       session.receiveLogsFrom(client.logLevel);
       return session;

@@ -32,17 +32,12 @@ import {
 import type { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError } from './http-answers.js';
 import { errorResponse, isResponse, isStrictRequest, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
-import { SSE_KEEP_ALIVE_MS, sseData } from './sse-server-transport.js';
+import { SSE_KEEP_ALIVE_MS, SSE_RESPONSE_HEADERS, sseData } from './sse-server-transport.js';
 
 /** Streams opened here are told apart from the SDK's (UUIDs) by their id. */
 const STREAM_PREFIX = 'answer-';
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
+const SSE_HEADERS = { ...SSE_RESPONSE_HEADERS, connection: 'keep-alive' };
 
 const encoder = new TextEncoder();
 

@@ -83,18 +83,20 @@ export class SharedSession implements BridgeSession {
   betweenRounds = false;
 
   /**
-   * A 2026-07-28 request's session: given the server's requests even for capabilities its client
-   * did not declare, since it answers those itself rather than asking the client.
-   */
-  answersUndeclaredRequests = false;
-
-  /**
    * A 2026-07-28 request's session, with what its request carried besides its params: the
    * request goes to the server in that era when the server speaks it (see `Upstream.forward`),
    * so the server sees the client's own capabilities, and what it answers, `input_required`
    * included, is the client's to see unchanged.
    */
   modernRequest: ModernRequestParts | undefined;
+
+  /**
+   * A 2026-07-28 request's session: given the server's requests even for capabilities its client
+   * did not declare, since it answers those itself rather than asking the client.
+   */
+  get answersUndeclaredRequests(): boolean {
+    return this.modernRequest !== undefined;
+  }
 
   /** True while a forwarded request of this session waits for the server. */
   get hasCallsInFlight(): boolean {

@@ -11,7 +11,7 @@ import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/
 import type { Bridge } from './bridge.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
-import { SseServerTransport } from './sse-server-transport.js';
+import { SSE_RESPONSE_HEADERS, SseServerTransport } from './sse-server-transport.js';
 
 export interface SseEndpointOptions {
   bridge: Bridge;
@@ -29,9 +29,7 @@ export function openSseSession(server: string, options: SseEndpointOptions, addr
     void transport.close();
     return refusedSession(error);
   }
-  return new Response(transport.stream, {
-    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' },
-  });
+  return new Response(transport.stream, { headers: SSE_RESPONSE_HEADERS });
 }
 
 /** POST `/messages?sessionId=…`: one message (or a batch) for an open SSE session. */

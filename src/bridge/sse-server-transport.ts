@@ -15,6 +15,13 @@ import { hasMarkedId, restoreLargeIds } from './large-ids.js';
 
 const encoder = new TextEncoder();
 
+/** The headers of an event stream's response; `no-transform` and `x-accel-buffering` keep proxies from buffering it. */
+export const SSE_RESPONSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+} as const;
+
 /** Comment frames keep proxies from cutting a quiet stream (many cut after 60 s of silence). */
 export const SSE_KEEP_ALIVE_MS = 15_000;
 

@@ -179,12 +179,11 @@ export async function connectUpstream(config: UpstreamConfig, options: ConnectOp
       if (config.protocol === '2026-07-28') {
         return connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, { pin: MODERN_PROTOCOL_VERSION });
       }
-      if (config.protocol === '2025-11-25') {
-        return connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, 'legacy');
-      }
       try {
         return await connectWith(httpTransport(config, 'streamable-http', options.auth), 'streamable-http', options, 'legacy');
       } catch (legacyError) {
+        // Pinned to the session era: there is no other era to ask in.
+        if (config.protocol === '2025-11-25') throw legacyError;
         // Unreachable, too slow or unauthorized: asking again in the other era would only fail again, later.
         if (!(legacyError instanceof SdkHttpError) && !(legacyError instanceof ProtocolError)) throw legacyError;
         if (legacyError instanceof SdkHttpError && (legacyError.status === 401 || legacyError.status === 403)) throw legacyError;
