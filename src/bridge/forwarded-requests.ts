@@ -1,13 +1,14 @@
 /**
  * The requests a session has forwarded to a shared upstream and not yet seen answered: each is
- * sent through `Upstream.forward` (the SDK client gives it an upstream id of its own), its
- * progress is re-tagged with the client's token, `notifications/cancelled` aborts it (the SDK
- * then cancels it upstream) and a cancelled request gets no answer, as the specification says.
+ * sent through `Upstream.forward` (which gives it an upstream id of its own), its progress is
+ * re-tagged with the client's token, `notifications/cancelled` aborts it (and so cancels it
+ * upstream) and a cancelled request gets no answer, as the specification says.
  * Shared and aggregated sessions both forward this way.
  *
  * @module
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import { CallCancellation } from '../upstream/call-cancellation.js';
 import type { ModernRequestParts, Upstream } from '../upstream/upstream.js';
 import {
   errorResponse,
@@ -24,7 +25,7 @@ import {
 export type SendToClient = (message: JSONRPCMessage, relatedRequestId: RequestId | undefined) => void;
 
 export class ForwardedRequests {
-  private readonly calls = new Map<string, { id: RequestId; controller: AbortController }>();
+  private readonly calls = new Map<string, { id: RequestId; cancellation: CallCancellation }>();
 
   constructor(private readonly send: SendToClient) {}
 
@@ -54,21 +55,21 @@ export class ForwardedRequests {
     if (this.calls.has(key)) {
       return this.send(errorResponse(id, JsonRpcErrorCode.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`), id);
     }
-    const controller = new AbortController();
-    this.calls.set(key, { id, controller });
+    const cancellation = new CallCancellation();
+    this.calls.set(key, { id, cancellation });
     const onprogress = progressRelay(params, (notification) => this.send(notification, id));
     try {
       const result = await upstream.forward(method, params, {
-        signal: controller.signal,
+        signal: cancellation,
         ...(onprogress ? { onprogress } : {}),
         ...(options.modern ? { modern: options.modern } : {}),
       });
-      if (!controller.signal.aborted) this.send(resultResponse(id, options.shape ? options.shape(result) : result), id);
+      if (!cancellation.aborted) this.send(resultResponse(id, options.shape ? options.shape(result) : result), id);
     } catch (error) {
       // A cancelled request gets no answer; the client stopped waiting.
-      if (!controller.signal.aborted) this.send(gatewayErrorResponse(id, error), id);
+      if (!cancellation.aborted) this.send(gatewayErrorResponse(id, error), id);
     } finally {
-      if (this.calls.get(key)?.controller === controller) this.calls.delete(key);
+      if (this.calls.get(key)?.cancellation === cancellation) this.calls.delete(key);
     }
   }
 
@@ -76,12 +77,12 @@ export class ForwardedRequests {
   cancel(requestId: unknown): void {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
     const key = keyOf(requestId);
-    this.calls.get(key)?.controller.abort();
+    this.calls.get(key)?.cancellation.abort();
     this.calls.delete(key);
   }
 
   abortAll(): void {
-    for (const call of this.calls.values()) call.controller.abort();
+    for (const call of this.calls.values()) call.cancellation.abort();
     this.calls.clear();
   }
 }

@@ -222,7 +222,7 @@ export class SharedSession implements BridgeSession {
       case 'notifications/initialized':
         return; // The server's handshake was done once, by the gateway.
       case 'notifications/cancelled':
-        // Aborting makes the SDK client send the cancellation with the server's own request id.
+        // Aborting sends the server the cancellation, with its own id for the request.
         return this.forwarded.cancel(params?.requestId);
       case 'notifications/progress':
       case 'notifications/roots/list_changed':

@@ -9,6 +9,7 @@
  * @module
  */
 import type { Context } from 'hono';
+import { callerGone } from '../http/caller-gone.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { failureFromError, validationFailure, type ValidationIssue } from './errors.js';
 import { requestThroughHooks, restHookContext } from './hooked-request.js';
@@ -31,7 +32,7 @@ export async function handleReadResource(c: Context, upstream: Upstream, context
   }
   try {
     const result = await requestThroughHooks(context.hooks, restHookContext(c, upstream), 'resources/read', { uri }, (params) =>
-      upstream.readResource(String(params.uri), { signal: c.req.raw.signal }),
+      upstream.readResource(String(params.uri), { signal: callerGone(c) }),
     );
     return c.json(result);
   } catch (error) {
@@ -48,7 +49,7 @@ export async function handleGetPrompt(c: Context, upstream: Upstream, promptName
   if (!checked.ok) return respond(c, validationFailure(checked.issues));
   try {
     const result = await requestThroughHooks(context.hooks, restHookContext(c, upstream), 'prompts/get', { name: prompt.name, arguments: checked.value }, (params) =>
-      upstream.getPrompt(String(params.name), params.arguments as Record<string, string> | undefined, { signal: c.req.raw.signal }),
+      upstream.getPrompt(String(params.name), params.arguments as Record<string, string> | undefined, { signal: callerGone(c) }),
     );
     return c.json(result);
   } catch (error) {

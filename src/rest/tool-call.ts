@@ -3,8 +3,8 @@
  * mapped result (`tool-result.ts`) or the error table's answer (`errors.ts`). With
  * `Accept: text/event-stream` the same call streams its progress and log events first.
  *
- * The request's abort signal goes to the upstream call, so a caller that disconnects cancels
- * the upstream request (`notifications/cancelled`) instead of leaving it running.
+ * A caller that disconnects cancels the upstream request (`notifications/cancelled`) instead of
+ * leaving it running (`http/caller-gone.ts`).
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
+import { callerGone } from '../http/caller-gone.js';
 import { runsOnlyAsTask } from '../openapi/document.js';
 import type { HookRunner } from '../hooks/hook-runner.js';
 import type { HookContext } from '../hooks/types.js';
@@ -71,7 +72,7 @@ export async function handleToolCall(c: Context, upstream: Upstream, toolName: s
   const call: HookedCall = { hooks: context.hooks, context: restHookContext(c, upstream), tool: tool.name, arguments: checked.value };
   if (wantsEventStream(c)) return streamToolCall(c, upstream, call, raw);
   try {
-    const result = await callThroughHooks(call, (name, args) => upstream.callTool(name, args, { signal: c.req.raw.signal }));
+    const result = await callThroughHooks(call, (name, args) => upstream.callTool(name, args, { signal: callerGone(c) }));
     if (raw) return c.json(result);
     if (result.isError) return respond(c, failureFromToolError(result));
     return c.json(restBodyOf(result) as object);

@@ -33,6 +33,7 @@ import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { HttpUpstreamConfig, StdioUpstreamConfig, UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from './child-registry.js';
+import { LeanRequests } from './lean-requests.js';
 import { ChildProcessTransport } from './stdio-transport.js';
 
 /** The transport actually in use, which for `http-auto` is only known after connecting. */
@@ -42,6 +43,8 @@ export interface UpstreamConnection {
   client: Client;
   transport: Transport;
   kind: ConnectedTransportKind;
+  /** The requests a gateway passes on, beside the client; session-era connections only (see `lean-requests.ts`). */
+  lean: LeanRequests | undefined;
 }
 
 export interface ConnectOptions {
@@ -142,7 +145,8 @@ export async function connectWith(
     throw error;
   }
   deliverResponsesAfterNotifications(transport);
-  return { client, transport, kind };
+  const lean = client.getProtocolEra() === 'modern' ? undefined : new LeanRequests(transport);
+  return { client, transport, kind, lean };
 }
 
 /**

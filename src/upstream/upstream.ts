@@ -33,6 +33,8 @@ import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalo
 import type { ChildProcessRegistry } from './child-registry.js';
 import { connectUpstream, connectWith, httpTransport, MODERN_PROTOCOL_VERSION, type ConnectOptions, type HttpAuthOptions, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
+import { asAbortSignal, type CancelSignal } from './call-cancellation.js';
+import type { LeanRequestOptions } from './lean-requests.js';
 import { ModernLane } from './modern-lane.js';
 import { createOAuthEnvironment, UpstreamAuthorization, type OAuthEnvironment, type PendingAuthorization } from './oauth/upstream-authorization.js';
 import { ChildProcessTransport } from './stdio-transport.js';
@@ -97,8 +99,8 @@ export interface UpstreamLogMessage {
 
 /** Per-call options every frontend can pass. */
 export interface CallOptions {
-  /** Aborting cancels the upstream request (the caller went away). */
-  signal?: AbortSignal;
+  /** Aborting cancels the upstream request (the caller went away); see `call-cancellation.ts`. */
+  signal?: CancelSignal;
   /** Receives the upstream's progress notifications for this call. */
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
@@ -162,29 +164,34 @@ function exitReasonOf(connection: UpstreamConnection): string | undefined {
   return connection.transport instanceof ChildProcessTransport ? connection.transport.exitReason : undefined;
 }
 
+/** What `request` hands the SDK client or the lean path for one request. */
+interface RequestOptions {
+  timeout: number;
+  signal?: CancelSignal;
+  onprogress?: CallOptions['onprogress'];
+}
+
+function leanOptions(options: RequestOptions): LeanRequestOptions {
+  return { timeoutMs: options.timeout, signal: options.signal, onprogress: options.onprogress };
+}
+
+function sdkOptions(options: RequestOptions): { timeout: number; signal?: AbortSignal; onprogress?: CallOptions['onprogress'] } {
+  const signal = asAbortSignal(options.signal);
+  return { timeout: options.timeout, ...(signal ? { signal } : {}), ...(options.onprogress ? { onprogress: options.onprogress } : {}) };
+}
+
 /**
- * The result check of a legacy-era `tools/call`. The SDK's `callTool` probes a zod schema with
- * `undefined` on every request (building and stringifying a validation error each time), then
- * parses the whole result with zod: most of a proxied call's CPU. A gateway passes results on, so
- * it checks only the shape it relies on (an object with a `content` list) and leaves the rest, and
- * `structuredContent` against the tool's `outputSchema`, to the caller. 2026-07-28 connections
- * keep `callTool`, which also mirrors tool arguments into HTTP headers as that era asks.
+ * The result check of a session-era `tools/call`: only the shape the gateway relies on (an
+ * object with a `content` list). A gateway passes results on, and leaves the rest, and
+ * `structuredContent` against the tool's `outputSchema`, to the caller (the SDK's `callTool`
+ * parses the whole result with zod). 2026-07-28 connections keep `callTool`, which also mirrors
+ * tool arguments into HTTP headers as that era asks.
  */
-const callToolResultShape: StandardSchemaV1<unknown, CallToolResult> = {
-  '~standard': {
-    version: 1,
-    vendor: 'mcpgate',
-    validate(value) {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        return { issues: [{ message: 'a tools/call result must be an object' }] };
-      }
-      const result = value as Partial<CallToolResult>;
-      if (result.content === undefined && result.structuredContent !== undefined) return { value: { ...result, content: [] } as CallToolResult };
-      if (!Array.isArray(result.content)) return { issues: [{ message: 'a tools/call result needs a "content" list' }] };
-      return { value: result as CallToolResult };
-    },
-  },
-};
+function callToolResultOf(result: Record<string, unknown>): CallToolResult {
+  if (result.content === undefined && result.structuredContent !== undefined) return { ...result, content: [] } as CallToolResult;
+  if (!Array.isArray(result.content)) throw new SdkError(SdkErrorCode.InvalidResult, 'Invalid result for tools/call: a tools/call result needs a "content" list');
+  return result as CallToolResult;
+}
 
 /** What an upstream in state `auth_required` waits for (its `lastError`). */
 function waitingMessage(authorizationUrl: string): string {
@@ -391,15 +398,15 @@ export class Upstream {
     const modern = parts === undefined ? undefined : await this.modernClient();
     if (modern === undefined || parts === undefined) {
       const request = { method, ...(params === undefined ? {} : { params }) } as never;
-      return this.request(`"${method}"`, options, (client, requestOptions) =>
-        client.request(request, anyResult, { ...requestOptions, resetTimeoutOnProgress: true }),
+      return this.request(`"${method}"`, options, ({ client, lean }, requestOptions) =>
+        lean ? lean.request(method, params, leanOptions(requestOptions)) : client.request(request, anyResult, { ...sdkOptions(requestOptions), resetTimeoutOnProgress: true }),
       );
     }
     // The client's own envelope: the SDK adds its own `_meta` keys only where they are missing.
     const meta = { ...parts.envelope, ...(params?._meta as Record<string, unknown> | undefined) };
     const request = { method, params: { ...params, ...parts.retry, _meta: meta } } as never;
-    return this.request(`"${method}"`, options, (_client, requestOptions) =>
-      modern.request(request, anyResult, { ...requestOptions, resetTimeoutOnProgress: true, allowInputRequired: true, headers: parts.headers }),
+    return this.request(`"${method}"`, options, (_connection, requestOptions) =>
+      modern.request(request, anyResult, { ...sdkOptions(requestOptions), resetTimeoutOnProgress: true, allowInputRequired: true, headers: parts.headers }),
     );
   }
 
@@ -435,23 +442,22 @@ export class Upstream {
       throw new GatewayError('UNKNOWN_TOOL', `tool "${name}" is disabled on server "${this.name}"`);
     }
     const params = { name, arguments: args ?? {} };
-    return this.request(`tool "${name}"`, options, (client, requestOptions) =>
-      // Legacy-era connections (every stdio server) take the lean path; see `callToolResultShape`.
-      client.getProtocolEra() === 'modern'
-        ? (client.callTool(params, requestOptions) as Promise<CallToolResult>)
-        : client.request({ method: 'tools/call', params }, callToolResultShape, requestOptions),
-    );
+    return this.request(`tool "${name}"`, options, async ({ client, lean }, requestOptions) => {
+      // Session-era connections (every stdio server) take the lean path; see `lean-requests.ts`.
+      if (!lean) return client.callTool(params, sdkOptions(requestOptions)) as Promise<CallToolResult>;
+      return callToolResultOf(await lean.request('tools/call', params, leanOptions(requestOptions)));
+    });
   }
 
   async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
-    return this.request(`resource "${uri}"`, options, (client, requestOptions) =>
-      client.readResource({ uri }, requestOptions),
+    return this.request(`resource "${uri}"`, options, ({ client }, requestOptions) =>
+      client.readResource({ uri }, sdkOptions(requestOptions)),
     );
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
-    return this.request(`prompt "${name}"`, options, (client, requestOptions) =>
-      client.getPrompt({ name, arguments: args ?? {} }, requestOptions),
+    return this.request(`prompt "${name}"`, options, ({ client }, requestOptions) =>
+      client.getPrompt({ name, arguments: args ?? {} }, sdkOptions(requestOptions)),
     );
   }
 
@@ -747,7 +753,7 @@ export class Upstream {
   private async request<T>(
     what: string,
     options: CallOptions,
-    send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal; onprogress?: CallOptions['onprogress'] }) => Promise<T>,
+    send: (connection: UpstreamConnection, requestOptions: RequestOptions) => Promise<T>,
     retryOnNewSession = true,
   ): Promise<T> {
     const connection = this.connection;
@@ -759,7 +765,7 @@ export class Upstream {
     };
     this.active += 1;
     try {
-      return await send(connection.client, requestOptions);
+      return await send(connection, requestOptions);
     } catch (error) {
       if (this.awaitedAuthorization() !== undefined || (error instanceof UnauthorizedError && !this.lifetime.signal.aborted)) {
         // The tokens are gone (a refresh token revoked): the supervisor asks the user again. The
@@ -786,7 +792,7 @@ export class Upstream {
     error: unknown,
     what: string,
     connection: UpstreamConnection,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
   ): GatewayError {
     const server = `server "${this.name}"`;
     if (error instanceof GatewayError) return error;

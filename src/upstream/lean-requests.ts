@@ -1,0 +1,150 @@
+/**
+ * The requests a gateway passes on (tool calls, forwarded requests) on a session-era connection,
+ * written straight to the connection's transport beside the SDK client, which keeps everything
+ * else: the handshake, catalog lists, notifications, the server's own requests.
+ *
+ * Why: the SDK client's request path is built for callers that want typed, checked results. Per
+ * request it checks the response's shape with zod twice, decodes the result through its era
+ * codec, runs the caller's result schema as a promise, and keeps a timer record and an abort
+ * listener in three maps. A gateway hands results on as the server sent them, and that work was
+ * a tenth of its CPU per call. Here a request is an id, an entry in one map and a timer.
+ *
+ * What the SDK's request path does and this keeps:
+ * - ids of their own (`mcpgate-<n>`, strings, which the specification allows), so a response
+ *   is never mistaken for one of the SDK client's requests, nor the reverse;
+ * - progress: `notifications/progress` with a request's token goes to its `onprogress` and
+ *   restarts its timeout; nobody else sees it, as with the SDK;
+ * - the timeout and the caller's abort cancel the request upstream (`notifications/cancelled`)
+ *   and fail it with the SDK's own errors, so callers tell them apart as before;
+ * - a JSON-RPC error answer fails it with the SDK's `ProtocolError`;
+ * - the connection closing fails every request still waiting;
+ * - a response is settled one microtask after it arrives, as `connect.ts` makes the SDK client
+ *   do, so a log message that came just before it is handled first.
+ *
+ * Only session-era connections: a 2026-07-28 request carries an envelope and may come back
+ * `input_required`, which is the SDK's to handle.
+ *
+ * @module
+ */
+import { ProtocolError, SdkError, SdkErrorCode, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
+import type { CancelSignal } from './call-cancellation.js';
+
+/** The id prefix of requests sent here. */
+const ID_PREFIX = 'mcpgate-';
+
+export interface LeanRequestOptions {
+  timeoutMs: number;
+  /** Aborting cancels the request upstream. */
+  signal?: CancelSignal | undefined;
+  /** Receives the server's progress for this request; each one restarts the timeout. */
+  onprogress?: ((progress: { progress: number; total?: number; message?: string }) => void) | undefined;
+}
+
+interface Waiting {
+  resolve(result: Record<string, unknown>): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout;
+  onprogress: LeanRequestOptions['onprogress'];
+}
+
+export class LeanRequests {
+  private sent = 0;
+  private closed = false;
+  private readonly waiting = new Map<string, Waiting>();
+
+  /** Takes its own responses and progress off `transport` (already connected by the SDK client). */
+  constructor(private readonly transport: Transport) {
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if (!this.take(message)) deliver?.(message, extra);
+    };
+    const closed = transport.onclose;
+    transport.onclose = () => {
+      this.failAll(new SdkError(SdkErrorCode.ConnectionClosed, 'Connection closed'));
+      closed?.();
+    };
+  }
+
+  /** Sends `method` with `params` and resolves with the server's result object. */
+  request(method: string, params: Record<string, unknown> | undefined, options: LeanRequestOptions): Promise<Record<string, unknown>> {
+    if (this.closed) return Promise.reject(new SdkError(SdkErrorCode.NotConnected, 'Not connected'));
+    const { signal, onprogress } = options;
+    if (signal?.aborted) return Promise.reject(new SdkError(SdkErrorCode.RequestTimeout, String(signal.reason)));
+    const id = `${ID_PREFIX}${++this.sent}`;
+    const sentParams = onprogress ? { ...params, _meta: { ...(params?._meta as object | undefined), progressToken: id } } : params;
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onAbort = (): void => this.cancel(id, signal?.reason);
+      const settle = (): void => {
+        clearTimeout(waiting.timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const waiting: Waiting = {
+        resolve: (result) => {
+          settle();
+          resolve(result);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+        timer: setTimeout(() => this.cancel(id, new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeoutMs })), options.timeoutMs),
+        onprogress,
+      };
+      this.waiting.set(id, waiting);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const message = { jsonrpc: '2.0', id, method, ...(sentParams === undefined ? {} : { params: sentParams }) } as JSONRPCMessage;
+      this.transport.send(message).catch((error: unknown) => {
+        if (this.waiting.delete(id)) waiting.reject(error);
+      });
+    });
+  }
+
+  /** Whether `message` was one of ours (a response, or progress for a request sent here). */
+  private take(message: JSONRPCMessage): boolean {
+    if ('method' in message) {
+      if (message.method !== 'notifications/progress' || !('params' in message)) return false;
+      const { progressToken, ...progress } = (message.params ?? {}) as { progressToken?: unknown; progress: number };
+      if (typeof progressToken !== 'string' || !progressToken.startsWith(ID_PREFIX)) return false;
+      const waiting = this.waiting.get(progressToken);
+      if (waiting) {
+        waiting.timer.refresh();
+        waiting.onprogress?.(progress);
+      }
+      return true;
+    }
+    const id = (message as { id?: unknown }).id;
+    if (typeof id !== 'string' || !id.startsWith(ID_PREFIX)) return false;
+    const waiting = this.waiting.get(id);
+    if (!waiting) return true;
+    this.waiting.delete(id);
+    queueMicrotask(() => {
+      if ('error' in message) {
+        const { code, message: text, data } = message.error;
+        waiting.reject(ProtocolError.fromError(code, text, data));
+        return;
+      }
+      const result = (message as { result?: unknown }).result;
+      if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+        waiting.reject(new SdkError(SdkErrorCode.InvalidResult, 'Invalid result: a result must be an object'));
+      } else waiting.resolve(result as Record<string, unknown>);
+    });
+    return true;
+  }
+
+  /** Gives up on request `id`: the server is told, the caller gets `reason`. */
+  private cancel(id: string, reason: unknown): void {
+    const waiting = this.waiting.get(id);
+    if (!waiting) return;
+    this.waiting.delete(id);
+    const cancelled = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } } as JSONRPCMessage;
+    this.transport.send(cancelled).catch(() => undefined);
+    waiting.reject(reason instanceof SdkError ? reason : new SdkError(SdkErrorCode.RequestTimeout, String(reason)));
+  }
+
+  private failAll(error: SdkError): void {
+    this.closed = true;
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const request of waiting) request.reject(error);
+  }
+}
