@@ -117,16 +117,12 @@ export class LeanRequests {
     const waiting = this.waiting.get(id);
     if (!waiting) return true;
     this.waiting.delete(id);
+    // The transports pass on only well-formed messages: a result is an object.
     queueMicrotask(() => {
       if ('error' in message) {
         const { code, message: text, data } = message.error;
         waiting.reject(ProtocolError.fromError(code, text, data));
-        return;
-      }
-      const result = (message as { result?: unknown }).result;
-      if (result === null || typeof result !== 'object' || Array.isArray(result)) {
-        waiting.reject(new SdkError(SdkErrorCode.InvalidResult, 'Invalid result: a result must be an object'));
-      } else waiting.resolve(result as Record<string, unknown>);
+      } else waiting.resolve((message as { result: Record<string, unknown> }).result);
     });
     return true;
   }

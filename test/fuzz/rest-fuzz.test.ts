@@ -43,7 +43,7 @@ let tools: Array<{ path: string; schema: JsonSchema }>;
 
 /** Tools that must not be called with generated arguments: they exit, sleep, change the catalog, reach the network or ask the client. */
 const UNSAFE_TOOLS = new Set([
-  'crash', 'slow', 'add_tool', 'add_prompt_and_resource',
+  'crash', 'slow', 'ticking', 'no_content', 'add_tool', 'add_prompt_and_resource',
   'gzip-file-as-resource', 'toggle-simulated-logging', 'toggle-subscriber-updates', 'trigger-long-running-operation',
   'trigger-elicitation-request', 'trigger-url-elicitation', 'trigger-sampling-request',
 ]);

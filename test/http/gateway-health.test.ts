@@ -53,7 +53,7 @@ describe('gateway health endpoints', () => {
     expect(report.disabled).toEqual(['parked']);
     expect(report.upstreams.map((status) => [status.name, status.state, status.tools])).toEqual([
       ['demo', 'ready', 4],
-      ['scripted', 'ready', 8],
+      ['scripted', 'ready', 11],
     ]);
   });
 
@@ -67,7 +67,7 @@ describe('gateway health endpoints', () => {
     const report = (await response.json()) as ReadinessReport;
     expect(report.ready).toBe(false);
     const byName = Object.fromEntries(report.upstreams.map((status) => [status.name, status]));
-    expect(byName.good).toMatchObject({ state: 'ready', tools: 8 });
+    expect(byName.good).toMatchObject({ state: 'ready', tools: 11 });
     expect(byName.broken).toMatchObject({ state: expect.stringMatching(/down|starting/), tools: 0 });
     expect(byName.broken!.lastError).toContain('command not found: no-such-binary-4711');
     // The good upstream keeps serving.

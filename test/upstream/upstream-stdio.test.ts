@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StdioUpstreamConfig } from '../../src/config/types.js';
 import { isGatewayError, type GatewayError } from '../../src/errors.js';
+import { CallCancellation } from '../../src/upstream/call-cancellation.js';
 import { Upstream } from '../../src/upstream/upstream.js';
 import {
   everythingServerPath,
@@ -49,13 +50,13 @@ describe('stdio upstream', () => {
     await upstream.whenSettled();
     expect(upstream.currentState).toBe('ready');
     expect(upstream.catalog.tools.map((tool) => tool.name)).toEqual([
-      'echo', 'crash', 'slow', 'cancelled_ids', 'add_tool', 'add_prompt_and_resource', 'env', 'pid',
+      'echo', 'crash', 'slow', 'cancelled_ids', 'add_tool', 'add_prompt_and_resource', 'env', 'pid', 'request_id', 'ticking', 'no_content',
     ]);
     expect(upstream.catalog.resources.map((resource) => resource.uri)).toEqual(['test://a', 'test://b', 'test://c']);
     expect(upstream.catalog.resourceTemplates).toHaveLength(1);
     expect(upstream.catalog.prompts.map((prompt) => prompt.name)).toEqual(['p1', 'p2', 'p3']);
     const status = upstream.status();
-    expect(status).toMatchObject({ state: 'ready', tools: 8, resources: 3, prompts: 3, restarts: 0, server: { name: 'scripted' } });
+    expect(status).toMatchObject({ state: 'ready', tools: 11, resources: 3, prompts: 3, restarts: 0, server: { name: 'scripted' } });
     expect(status.pid).toBeGreaterThan(0);
     expect(textOf(await upstream.callTool('echo', { message: 'hello' }))).toBe('hello');
   });
@@ -65,7 +66,7 @@ describe('stdio upstream', () => {
     const allowed = startUpstream(stdioConfig({ name: 'allow', enabledTools: ['echo', 'pid'] }));
     await Promise.all([denied.whenSettled(), allowed.whenSettled()]);
     expect(denied.catalog.tools.map((tool) => tool.name)).not.toContain('crash');
-    expect(denied.catalog.tools).toHaveLength(6);
+    expect(denied.catalog.tools).toHaveLength(9);
     expect(allowed.catalog.tools.map((tool) => tool.name)).toEqual(['echo', 'pid']);
     const error = await rejection(denied.callTool('crash', {}));
     expect(error.code).toBe('UNKNOWN_TOOL');
@@ -157,6 +158,20 @@ describe('stdio upstream', () => {
       return ids.length === 1 ? ids : undefined;
     });
     expect(cancelled).toHaveLength(1);
+  });
+
+  it('cancels the upstream request when a CallCancellation aborts, with the id the server saw', async () => {
+    const upstream = startUpstream(stdioConfig());
+    await upstream.whenSettled();
+    const cancellation = new CallCancellation();
+    const call = rejection(upstream.callTool('slow', { ms: 20_000 }, { signal: cancellation }));
+    setTimeout(() => cancellation.abort(), 100);
+    expect((await call).code).toBe('CALL_ABORTED');
+    const cancelled = await waitFor('the cancellation upstream', async () => {
+      const ids = JSON.parse(textOf(await upstream.callTool('cancelled_ids', {}))) as unknown[];
+      return ids.length === 1 ? ids : undefined;
+    });
+    expect(cancelled[0]).toMatch(/^mcpgate-\d+$/);
   });
 
   it('logs and skips garbage on the child stdout, and logs its stderr with the server name', async () => {
@@ -272,5 +287,49 @@ describe('stdio upstream', () => {
     const missing = await upstream.callTool('no-such-tool', {});
     expect(missing.isError).toBe(true);
     expect(textOf(missing)).toContain('no-such-tool');
+  });
+});
+
+describe('requests passed on (written beside the SDK client)', () => {
+  it('have ids of their own, one per request, which the server echoes', async () => {
+    const upstream = startUpstream(stdioConfig());
+    await upstream.whenSettled();
+    const ids = await Promise.all([1, 2, 3].map(async () => JSON.parse(textOf(await upstream.callTool('request_id', {}))) as unknown));
+    for (const id of ids) expect(id).toMatch(/^mcpgate-\d+$/);
+    expect(new Set(ids).size).toBe(3);
+    // Forwarded requests take the same path; the SDK client's own requests keep its numeric ids.
+    expect(await upstream.forward('ping', undefined)).toEqual({});
+  });
+
+  it('pass progress to the caller in order, each restarting the timeout', async () => {
+    const upstream = startUpstream(stdioConfig({ timeoutMs: 300 }));
+    await upstream.whenSettled();
+    const seen: unknown[] = [];
+    // Five ticks 120 ms apart: 600 ms in all, twice the timeout, but never 300 ms of silence.
+    const result = await upstream.callTool('ticking', { ticks: 5, every: 120 }, { onprogress: (progress) => seen.push(progress) });
+    expect(textOf(result)).toBe('5 ticks');
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((progress) => ({ progress, total: 5 })));
+    // Without a progress token the server stays silent, and the same call times out.
+    const error = await rejection(upstream.callTool('ticking', { ticks: 5, every: 120 }));
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  it('fail with the server JSON-RPC error, its code kept', async () => {
+    const upstream = startUpstream(stdioConfig());
+    await upstream.whenSettled();
+    const unknownTool = await rejection(upstream.callTool('no_such_tool', {}));
+    expect(unknownTool).toMatchObject({ code: 'UPSTREAM_ERROR', message: 'Unknown tool: no_such_tool', details: { code: -32602 } });
+    const unknownMethod = await rejection(upstream.forward('no/such/method', {}));
+    expect(unknownMethod).toMatchObject({ code: 'UPSTREAM_ERROR', details: { code: -32601 } });
+  });
+
+  it('refuse a tool result without content', async () => {
+    const upstream = startUpstream(stdioConfig());
+    await upstream.whenSettled();
+    const noContent = await rejection(upstream.callTool('no_content', {}));
+    expect(noContent.code).toBe('UPSTREAM_ERROR');
+    expect(noContent.message).toContain('needs a "content" list');
+    // The connection is unharmed.
+    expect(textOf(await upstream.callTool('echo', { message: 'still here' }))).toBe('still here');
   });
 });
