@@ -26,9 +26,9 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
   if (!isJsonContentType(request.headers.get('content-type'))) {
     return { response: jsonRpcHttpError(415, JsonRpcErrorCode.ServerError, 'Unsupported Media Type: Content-Type must be application/json') };
   }
-  const tooLarge = { response: jsonRpcHttpError(413, JsonRpcErrorCode.ServerError, `Payload Too Large: the body is over ${maxBytes} bytes`) };
+  const tooLarge = () => ({ response: jsonRpcHttpError(413, JsonRpcErrorCode.ServerError, `Payload Too Large: the body is over ${maxBytes} bytes`) });
   const declaredLength = request.headers.get('content-length');
-  if (declaredLength !== null && Number(declaredLength) > maxBytes) return tooLarge;
+  if (declaredLength !== null && Number(declaredLength) > maxBytes) return tooLarge();
   // With a declared length, `text()` is served by the Node adapter straight from the socket;
   // reading the web stream (needed to stop an undeclared body at the limit) costs far more.
   let text: string;
@@ -36,7 +36,7 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
     if (declaredLength !== null) text = await request.text();
     else {
       const read = await readRequestBody(request, maxBytes);
-      if (read.tooLarge) return tooLarge;
+      if (read.tooLarge) return tooLarge();
       text = read.text;
     }
   } catch (error) {

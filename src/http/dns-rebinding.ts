@@ -58,6 +58,9 @@ export interface DnsRebindingGuardOptions {
   allowedOrigins: string[];
 }
 
+/** How many accepted `Host` header values are remembered. */
+const REMEMBERED_HOST_HEADERS = 16;
+
 /** A refusal's reason (after `Forbidden: `), or undefined when the request may pass. */
 type Check = (c: Context, host: string) => string | undefined;
 
@@ -97,9 +100,16 @@ function hostCheck({ bindHost, allowedHosts }: DnsRebindingGuardOptions): Check 
     names.has(host.hostname) ||
     entries.some((entry) => entry.hostname === host.hostname && (entry.port === undefined || entry.port === host.port));
 
+  // Clients send the same few Host values on every request: those accepted once are remembered
+  // (a few, since any port of an accepted name is accepted) rather than parsed again each time.
+  const acceptedHeaders = new Set<string>();
   return (_c, header) => {
+    if (acceptedHeaders.has(header)) return undefined;
     const host = parseHostAndPort(header);
-    if (host !== undefined && accepts(host)) return undefined;
+    if (host !== undefined && accepts(host)) {
+      if (acceptedHeaders.size < REMEMBERED_HOST_HEADERS) acceptedHeaders.add(header);
+      return undefined;
+    }
     const suggestion = host === undefined ? '<host>' : host.hostname;
     return `Host header ${JSON.stringify(header)} is not allowed; to reach mcpgate under this name, start it with --allowed-hosts ${suggestion}`;
   };

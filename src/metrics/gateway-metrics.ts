@@ -48,6 +48,8 @@ export class GatewayMetrics {
   private readonly hookFailures: Counter<'hook'>;
   private readonly responses: Counter<'status'>;
   private processMetrics = false;
+  /** Each status's counter, looked up once: prom-client hashes the labels on every `inc` otherwise. */
+  private readonly responseCounters = new Map<number, { inc(): void }>();
   /**
    * The counter and histogram series of each label combination seen, so that a call costs one
    * map lookup instead of prom-client hashing a label object twice. Bounded like the series:
@@ -101,7 +103,12 @@ export class GatewayMetrics {
 
   /** An HTTP request was answered with `status`. */
   responded(status: number): void {
-    this.responses.inc({ status: String(status) });
+    let counter = this.responseCounters.get(status);
+    if (counter === undefined) {
+      counter = this.responses.labels({ status: String(status) });
+      this.responseCounters.set(status, counter);
+    }
+    counter.inc();
   }
 
   /** The text Prometheus scrapes, and its content type. */

@@ -106,7 +106,7 @@ describe('/metrics', () => {
     // Three supervised children and the per-session one.
     expect(valueOf(samples, 'mcpgate_child_processes')).toBe(4);
     expect(valueOf(samples, 'mcpgate_http_responses_total', { status: '403' })).toBe(1);
-    expect(valueOf(samples, 'mcpgate_upstream_tools', { server: 'shared' })).toBe(8);
+    expect(valueOf(samples, 'mcpgate_upstream_tools', { server: 'shared' })).toBe(11);
     // Process metrics come along under their usual names.
     expect(valueOf(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(valueOf(samples, 'process_open_fds')).toBeGreaterThan(0);
