@@ -31,6 +31,8 @@ export type {
   ToolCallMiddleware,
   ToolResultHandler,
   ToolResultMiddleware,
+  ToolCallEnding,
+  ToolCallEnded,
   JsonRpcMessage,
   JsonRpcRequest,
   JsonRpcNotification,

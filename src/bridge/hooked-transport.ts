@@ -9,6 +9,9 @@
  *   wrapper passes the (possibly rewritten) request to the session and waits for the session's
  *   response to it, which goes to the client only once the result hooks have seen it. Calls run
  *   concurrently, so a slow tool hook holds back nothing else.
+ * - When hooks only observe calls (`observeToolCall`, the built-in metrics), a `tools/call` goes
+ *   to the session as it came: the observers are told it starts, and how it ended when the
+ *   session's answer passes (or when the client cancels it or the session ends).
  * - Nothing is left waiting: a request a hook drops or refuses is answered with an error naming
  *   the hook (to the client, or to the server for its own requests), and a dropped response is
  *   replaced by an error response with the same id. A notification a hook drops is simply gone.
@@ -21,7 +24,7 @@ import { isJsonObject } from '../config/json-path.js';
 import { rememberedAddressOf } from '../http/remote-address.js';
 import { httpRequestIdOf } from '../http/request-id.js';
 import type { Direction, HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
-import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolResult } from '../hooks/types.js';
+import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolCallEnded, ToolResult } from '../hooks/types.js';
 import {
   errorResponse,
   gatewayErrorResponse,
@@ -46,7 +49,7 @@ export interface SessionHooks {
 
 /** The transport with the hooks on it, or the transport itself when no hook handles messages or calls. */
 export function withHooks(transport: Transport, hooks: SessionHooks): Transport {
-  if (!hooks.runner.hasMessageHooks && !hooks.runner.hasToolHooks) return transport;
+  if (!hooks.runner.hasMessageHooks && !hooks.runner.hasToolHooks && !hooks.runner.hasToolObservers) return transport;
   return new HookedTransport(transport, hooks);
 }
 
@@ -67,6 +70,8 @@ class HookedTransport implements Transport {
   private clientQueue: Promise<void> = Promise.resolve();
   private serverQueue: Promise<void> = Promise.resolve();
   private readonly calls = new Map<string, PendingCall>();
+  /** Calls only observed (no hook takes part in calls), by request id, until their answer passes. */
+  private readonly observed = new Map<string, ToolCallEnded>();
   private client: Caller['client'];
   private closeListener: (() => void) | undefined;
 
@@ -114,12 +119,18 @@ class HookedTransport implements Transport {
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isResponse(message) && message.id !== null) {
-      const call = this.calls.get(keyOf(message.id));
+      const key = keyOf(message.id);
+      const call = this.calls.get(key);
       if (call?.settle) {
         // The session's answer to a hooked call: the call's hooks see it before the client does.
         if ('result' in message) call.settle.resolve(message.result as ToolResult);
         else call.settle.reject(upstreamJsonRpcError(message.error as { code: number; message: string; data?: unknown }));
         return call.answered;
+      }
+      const ended = this.observed.size > 0 ? this.observed.get(key) : undefined;
+      if (ended) {
+        this.observed.delete(key);
+        ended('result' in message ? { result: message.result as ToolResult } : { error: upstreamJsonRpcError(message.error as { code: number; message: string; data?: unknown }) });
       }
     }
     if (!this.hooks.runner.hasMessageHooksFor('server')) return this.inner.send(message, options);
@@ -179,13 +190,32 @@ class HookedTransport implements Transport {
     return this.hooks.runner.runMessage(direction, message as JsonRpcMessage, this.context(extra), (passed) => deliver(passed as JSONRPCMessage));
   }
 
-  /** A message past the client hooks: a `tools/call` goes through the tool hooks, anything else straight to the session. */
+  /**
+   * A message past the client hooks: a `tools/call` goes through the tool hooks, or is observed on
+   * its way to the session when hooks only observe calls; anything else goes straight on.
+   */
   private toSession(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): void {
-    if (this.hooks.runner.hasToolHooks) {
-      if (isRequest(message) && message.method === 'tools/call') return void this.callTool(message, extra);
-      if (isNotification(message) && message.method === 'notifications/cancelled') this.cancelCall(message.params?.requestId);
+    const { runner } = this.hooks;
+    if (isRequest(message) && message.method === 'tools/call') {
+      if (runner.hasToolHooks) return void this.callTool(message, extra);
+      if (runner.hasToolObservers) this.observe(message, extra);
+    } else if (isNotification(message) && message.method === 'notifications/cancelled') {
+      this.cancelCall(message.params?.requestId);
     }
     this.onmessage?.(message, extra);
+  }
+
+  /** The observers are told that the call starts; `send` tells them how it ended when its answer passes. */
+  private observe(request: JSONRPCMessage & { id: RequestId; params?: Record<string, unknown> }, extra: MessageExtraInfo | undefined): void {
+    const name = request.params?.name;
+    const target = typeof name === 'string' ? this.hooks.resolveTool(name) : undefined;
+    const key = keyOf(request.id);
+    // Malformed arguments are refused by the session before any call, as the tool hooks' path does.
+    if (!target || this.calls.has(key) || this.observed.has(key) || malformedArguments(request.id, request.params)) return;
+    const args = request.params?.arguments;
+    const call = { server: target.server, tool: target.tool, arguments: isJsonObject(args) ? args : {} };
+    const ended = this.hooks.runner.observeToolCall(call, this.context(extra));
+    if (ended) this.observed.set(key, ended);
   }
 
   private async callTool(request: JSONRPCMessage & { id: RequestId; params?: Record<string, unknown> }, extra: MessageExtraInfo | undefined): Promise<void> {
@@ -223,7 +253,14 @@ class HookedTransport implements Transport {
 
   private cancelCall(requestId: unknown): void {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-    const call = this.calls.get(keyOf(requestId));
+    const key = keyOf(requestId);
+    const ended = this.observed.get(key);
+    if (ended) {
+      // The session does not answer a cancelled request: the call ends here.
+      this.observed.delete(key);
+      ended({ error: new GatewayError('CALL_ABORTED', 'the client cancelled the call') });
+    }
+    const call = this.calls.get(key);
     if (!call) return;
     call.cancelled = true;
     call.settle?.reject(new GatewayError('CALL_ABORTED', 'the client cancelled the call'));
@@ -235,6 +272,9 @@ class HookedTransport implements Transport {
       call.settle?.reject(new GatewayError('CALL_ABORTED', reason));
     }
     this.calls.clear();
+    const observed = [...this.observed.values()];
+    this.observed.clear();
+    for (const ended of observed) ended({ error: new GatewayError('CALL_ABORTED', reason) });
   }
 }
 

@@ -22,6 +22,8 @@ import type {
   MessageHandler,
   StartInfo,
   ToolCall,
+  ToolCallEnded,
+  ToolCallEnding,
   ToolCallHandler,
   ToolResult,
   ToolResultHandler,
@@ -87,6 +89,7 @@ export class HookRunner {
   private toolResultChain: ToolResultHandler | undefined;
   private toolFilters: Array<NonNullable<Hook['allowTool']>> = [];
   private filterNames: string[] = [];
+  private toolObservers: Array<{ name: string; observe: NonNullable<Hook['observeToolCall']> }> = [];
 
   constructor(
     private readonly logger: Logger,
@@ -111,6 +114,9 @@ export class HookRunner {
     this.toolResultChain = this.composeToolResults();
     this.toolFilters = hooks.flatMap((hook) => (hook.allowTool ? [hook.allowTool.bind(hook)] : []));
     this.filterNames = this.names.filter((_name, index) => hooks[index]!.allowTool !== undefined);
+    this.toolObservers = hooks.flatMap((hook, index) =>
+      hook.observeToolCall ? [{ name: this.names[index]!, observe: hook.observeToolCall.bind(hook) }] : [],
+    );
   }
 
   get hasMessageHooks(): boolean {
@@ -121,8 +127,40 @@ export class HookRunner {
     return (direction === 'client' ? this.clientChain : this.serverChain) !== undefined;
   }
 
+  /** Whether hooks take part in tool calls (`onToolCall`, `onToolResult`): calls then run through them. */
   get hasToolHooks(): boolean {
     return this.toolCallChain !== undefined || this.toolResultChain !== undefined;
+  }
+
+  /** Whether hooks observe tool calls (`observeToolCall`). */
+  get hasToolObservers(): boolean {
+    return this.toolObservers.length > 0;
+  }
+
+  /**
+   * Tells the observers that `call` starts; returns the function to call once with how it ended,
+   * or undefined when no hook observes calls. What an observer throws is reported, not passed on.
+   */
+  observeToolCall(call: ToolCall, context: HookContext): ToolCallEnded | undefined {
+    if (this.toolObservers.length === 0) return undefined;
+    const ends: Array<{ name: string; ended: ToolCallEnded }> = [];
+    for (const { name, observe } of this.toolObservers) {
+      try {
+        const ended = observe(call, context);
+        if (typeof ended === 'function') ends.push({ name, ended });
+      } catch (error) {
+        this.reportFailure(new HookFailure(name, error), { server: call.server, tool: call.tool });
+      }
+    }
+    return (ending: ToolCallEnding) => {
+      for (const { name, ended } of ends) {
+        try {
+          ended(ending);
+        } catch (error) {
+          this.reportFailure(new HookFailure(name, error), { server: call.server, tool: call.tool });
+        }
+      }
+    };
   }
 
   /** Whether every hook lets callers see and call `tool` of `server`. A hook that throws here denies. */
@@ -164,10 +202,26 @@ export class HookRunner {
 
   /**
    * Runs a tool call through `onToolCall` (the last `next` calls `perform`), then its result
-   * through `onToolResult`. Rejects with the call's own error, a hook's refusal, or `HOOK_FAILED`.
+   * through `onToolResult`, with the observers told of it. Rejects with the call's own error, a
+   * hook's refusal, or `HOOK_FAILED`.
    */
-  async callTool(call: ToolCall, context: HookContext, perform: (call: ToolCall) => Promise<ToolResult>): Promise<ToolResult> {
-    if (!this.toolCallChain && !this.toolResultChain) return perform(call);
+  callTool(call: ToolCall, context: HookContext, perform: (call: ToolCall) => Promise<ToolResult>): Promise<ToolResult> {
+    const ended = this.observeToolCall(call, context);
+    const running = this.hasToolHooks ? this.runToolHooks(call, context, perform) : performAsPromised(perform, call);
+    if (!ended) return running;
+    return running.then(
+      (result) => {
+        ended({ result });
+        return result;
+      },
+      (error: unknown) => {
+        ended({ error });
+        throw error;
+      },
+    );
+  }
+
+  private async runToolHooks(call: ToolCall, context: HookContext, perform: (call: ToolCall) => Promise<ToolResult>): Promise<ToolResult> {
     const run: ToolRun = { perform };
     const runContext = { ...context, [RUN]: run } as RunContext<ToolRun>;
     const where = { server: call.server, tool: call.tool };
@@ -294,6 +348,15 @@ function guard<F>(name: string, handler: F): F {
       throw error instanceof HookFailure || error instanceof GatewayError ? error : new HookFailure(name, error);
     }
   }) as unknown as F;
+}
+
+/** `perform(call)`, a throw included, as a promise. */
+function performAsPromised(perform: (call: ToolCall) => Promise<ToolResult>, call: ToolCall): Promise<ToolResult> {
+  try {
+    return perform(call);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 function isAnswer(value: unknown): value is MessageAnswer {

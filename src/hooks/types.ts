@@ -114,6 +114,12 @@ export type ToolResultHandler = (result: ToolResult, call: ToolCall, context: Ho
 
 export type ToolResultMiddleware = (next: ToolResultHandler) => ToolResultHandler;
 
+/** How a tool call ended, as an observer hears it: the result the caller got, or its error. */
+export type ToolCallEnding = { readonly result: ToolResult } | { readonly error: unknown };
+
+/** Told how an observed call ended, once. */
+export type ToolCallEnded = (ending: ToolCallEnding) => void;
+
 /** What `onStart` is told. */
 export interface StartInfo {
   /** The base URL the gateway listens on; none in the `--stdio` client mode. */
@@ -143,6 +149,15 @@ export interface Hook {
   onToolCall?: ToolCallMiddleware;
   /** Every tool call's result, over REST and MCP alike. */
   onToolResult?: ToolResultMiddleware;
+  /**
+   * Told of every tool call, over REST and MCP alike, without taking part in it: called as the
+   * call starts (after the message hooks); the function it returns, if any, is called once with
+   * how the call ended, after `onToolResult`. An observer cannot change, answer or delay a call,
+   * so the gateway runs it beside the call rather than around it: where `onToolCall` costs a
+   * chain of promises per call, an observer costs two function calls (the built-in metrics are
+   * one). What it throws is logged and counted as the hook's failure; the call goes on.
+   */
+  observeToolCall?(call: ToolCall, context: HookContext): ToolCallEnded | void;
   /**
    * Whether a server's tool is offered at all. A tool any hook refuses is missing from every
    * list (OpenAPI documents, `tools/list`, the aggregated endpoint) and refused on call. Asked

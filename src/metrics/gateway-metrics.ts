@@ -140,20 +140,17 @@ export class GatewayMetrics {
     };
     return {
       name: 'metrics',
-      onToolCall: (next) => async (call, context) => {
+      // An observer, not an `onToolCall` middleware: counting must not cost a call a chain of promises.
+      observeToolCall: (call, context) => {
         const start = performance.now();
-        try {
-          const result = await next(call, context);
-          record(call, context.frontend, start, outcomeOfResult(result));
-          return result;
-        } catch (error) {
-          const outcome = outcomeOfError(error);
+        return (ending) => {
+          if ('result' in ending) return record(call, context.frontend, start, outcomeOfResult(ending.result));
+          const outcome = outcomeOfError(ending.error);
           record(call, context.frontend, start, outcome);
-          // Calls to servers fail with a `GatewayError`; anything else here is a later hook that threw,
-          // which its caller receives as HOOK_FAILED.
-          if (outcome === 'error') this.callErrors.inc({ server: call.server, code: isGatewayError(error) ? error.code : 'HOOK_FAILED' });
-          throw error;
-        }
+          // Calls to servers fail with a `GatewayError`; anything else is a hook that threw, which
+          // its caller receives as HOOK_FAILED.
+          if (outcome === 'error') this.callErrors.inc({ server: call.server, code: isGatewayError(ending.error) ? ending.error.code : 'HOOK_FAILED' });
+        };
       },
     };
   }
