@@ -28,6 +28,7 @@ const HOOK_MEMBERS: ReadonlySet<string> = new Set([
   'onServerMessage',
   'onToolCall',
   'onToolResult',
+  'observeToolCall',
   'allowTool',
 ]);
 

@@ -141,6 +141,19 @@ describe('hook modules', () => {
     expect(JSON.parse(textOf(await client.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp|b|a|code' });
   });
 
+  it('may observe calls: a module with observeToolCall loads and hears each call and how it ended', async () => {
+    const log = join(dir, 'observed.log');
+    const observer = await module(
+      'observer.mjs',
+      `import { appendFileSync } from 'node:fs';
+export default { name: 'observer', observeToolCall: (call, context) => (ending) => appendFileSync(${JSON.stringify(log)}, [call.tool, context.frontend, 'result' in ending ? 'ok' : 'error'].join(' ') + '\\n') };`,
+    );
+    const { url } = await startHookedGateway([restFixtureConfig()], [], { hookModules: [observer] });
+    expect((await post(`${url}/text_plain`, {})).status).toBe(200);
+    expect((await post(`${url}/rpc_error`, { code: -32000 })).status).toBe(500);
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual(['text_plain rest ok', 'rpc_error rest error']);
+  });
+
   it('that are broken stop the start with an error naming the module and the problem, before listening', async () => {
     const misspelt = await module('misspelt.mjs', `export default { name: 'guard', onToolcall: () => () => undefined };`);
     const empty = await module('empty-module.mjs', `export const unrelated = 1;`);

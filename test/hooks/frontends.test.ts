@@ -217,3 +217,83 @@ describe('a throwing hook', () => {
     expect(records.filter((record) => record.hook === 'thrower' && record.level === 50).length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('an observing hook', () => {
+  /** Records each call as it starts and how it ended. */
+  function observer(events: string[]): Hook {
+    return {
+      name: 'observer',
+      observeToolCall: (call, context) => {
+        events.push(`start ${call.server}/${call.tool} ${context.frontend} ${JSON.stringify(call.arguments)}`);
+        return (ending) => {
+          if ('result' in ending) events.push(`end ${call.tool} ${ending.result.isError === true ? 'tool_error' : 'ok'}`);
+          else events.push(`end ${call.tool} ${(ending.error as GatewayError).code}`);
+        };
+      },
+    };
+  }
+
+  it('hears every call start and end over REST, /mcp, /sse, a 2026-07-28 request and the aggregated endpoint, without touching it', async () => {
+    const events: string[] = [];
+    const { url } = await startHookedGateway([restFixtureConfig({ name: 'one' }), restFixtureConfig({ name: 'two' })], [observer(events)]);
+    expect((await post(`${url}/one/optional_only`, { note: 'rest' })).body).toEqual({ note: 'rest' });
+    const mcp = await connectClient(`${url}/one/mcp`, 'streamable-http');
+    expect(JSON.parse(textOf(await mcp.callTool({ name: 'optional_only', arguments: { note: 'mcp' } })))).toEqual({ note: 'mcp' });
+    const sse = await connectClient(`${url}/one/sse`, 'sse');
+    expect((await sse.callTool({ name: 'tool_error', arguments: {} })).isError).toBe(true);
+    const modern = await modernClient(`${url}/one/mcp`);
+    expect(textOf(await modern.callTool({ name: 'text_plain', arguments: {} }))).toBe('hello world');
+    const aggregated = await connectClient(`${url}/mcp`, 'streamable-http');
+    await expect(aggregated.callTool({ name: 'two_rpc_error', arguments: { code: -32000 } })).rejects.toThrow('failed with -32000');
+    expect(events).toEqual([
+      'start one/optional_only rest {"note":"rest"}',
+      'end optional_only ok',
+      'start one/optional_only streamable-http {"note":"mcp"}',
+      'end optional_only ok',
+      'start one/tool_error sse {}',
+      'end tool_error tool_error',
+      'start one/text_plain streamable-http {}',
+      'end text_plain ok',
+      'start two/rpc_error streamable-http {"code":-32000}',
+      'end rpc_error UPSTREAM_ERROR',
+    ]);
+  });
+
+  it('hears a call the client cancels, or whose session ends, end as CALL_ABORTED', async () => {
+    const events: string[] = [];
+    const { url } = await startHookedGateway([restFixtureConfig()], [observer(events)]);
+    const client = await connectClient(`${url}/mcp`, 'streamable-http');
+    const cancelling = new AbortController();
+    const cancelled = client.callTool({ name: 'slow', arguments: { ms: 5_000 } }, { signal: cancelling.signal });
+    await expect.poll(() => events.length).toBe(1);
+    cancelling.abort();
+    await expect(cancelled).rejects.toThrow();
+    await expect.poll(() => events).toEqual(['start fixture/slow streamable-http {"ms":5000}', 'end slow CALL_ABORTED']);
+
+    const closing = await connectClient(`${url}/mcp`, 'streamable-http');
+    const abandoned = closing.callTool({ name: 'slow', arguments: { ms: 5_000 } }).catch(() => undefined);
+    await expect.poll(() => events.length).toBe(3);
+    await (closing.transport as { terminateSession?: () => Promise<void> }).terminateSession?.();
+    await closing.close();
+    await abandoned;
+    await expect.poll(() => events.at(-1)).toBe('end slow CALL_ABORTED');
+  });
+
+  it('that throws is logged and counted as its failure; the call goes on', async () => {
+    const throwing: Hook = {
+      name: 'throwing-observer',
+      observeToolCall: (call) => {
+        if (call.tool === 'text_plain') throw new Error('cannot start');
+        return () => {
+          throw new Error('cannot end');
+        };
+      },
+    };
+    const { url, records } = await startHookedGateway([restFixtureConfig()], [throwing]);
+    expect((await post(`${url}/text_plain`, {})).body).toBe('hello world');
+    const client = await connectClient(`${url}/mcp`, 'streamable-http');
+    expect(textOf(await client.callTool({ name: 'text_json', arguments: {} }))).toBe('{"a":1,"b":[true,null]}');
+    const failures = records.filter((record) => record.hook === 'throwing-observer' && record.level === 50).map((record) => String((record.err as Error | undefined)?.message));
+    expect(failures).toEqual(['cannot start', 'cannot end']);
+  });
+});
