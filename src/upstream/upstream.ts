@@ -29,11 +29,11 @@ import { GatewayError, describeError, upstreamJsonRpcError } from '../errors.js'
 import type { Logger } from '../log/logger.js';
 import { SecretValues } from '../log/mask-secrets.js';
 import { toolPolicy } from '../hooks/tool-policy.js';
+import { asAbortSignal, type CancelSignal } from './call-cancellation.js';
 import { emptyCatalog, listCatalog, listTemplates, type Catalog } from './catalog.js';
 import type { ChildProcessRegistry } from './child-registry.js';
 import { connectUpstream, connectWith, httpTransport, MODERN_PROTOCOL_VERSION, type ConnectOptions, type HttpAuthOptions, type UpstreamConnection } from './connect.js';
 import { classifyHttpFailure, describeHttpFailure } from './http-failures.js';
-import { asAbortSignal, type CancelSignal } from './call-cancellation.js';
 import type { LeanRequestOptions } from './lean-requests.js';
 import { ModernLane } from './modern-lane.js';
 import { createOAuthEnvironment, UpstreamAuthorization, type OAuthEnvironment, type PendingAuthorization } from './oauth/upstream-authorization.js';
