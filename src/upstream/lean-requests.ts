@@ -32,8 +32,10 @@ import type { CancelSignal } from './call-cancellation.js';
 /** The id prefix of requests sent here. */
 const ID_PREFIX = 'mcpgate-';
 
+/** The options `Upstream` gives every request, the SDK client's or this path's. */
 export interface LeanRequestOptions {
-  timeoutMs: number;
+  /** In milliseconds, as the SDK client's `timeout`. */
+  timeout: number;
   /** Aborting cancels the request upstream. */
   signal?: CancelSignal | undefined;
   /** Receives the server's progress for this request; each one restarts the timeout. */
@@ -87,7 +89,7 @@ export class LeanRequests {
           settle();
           reject(error);
         },
-        timer: setTimeout(() => this.cancel(id, new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeoutMs })), options.timeoutMs),
+        timer: setTimeout(() => this.cancel(id, new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeout })), options.timeout),
         onprogress,
       };
       this.waiting.set(id, waiting);

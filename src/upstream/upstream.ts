@@ -164,16 +164,8 @@ function exitReasonOf(connection: UpstreamConnection): string | undefined {
   return connection.transport instanceof ChildProcessTransport ? connection.transport.exitReason : undefined;
 }
 
-/** What `request` hands the SDK client or the lean path for one request. */
-interface RequestOptions {
-  timeout: number;
-  signal?: CancelSignal;
-  onprogress?: CallOptions['onprogress'];
-}
-
-function leanOptions(options: RequestOptions): LeanRequestOptions {
-  return { timeoutMs: options.timeout, signal: options.signal, onprogress: options.onprogress };
-}
+/** What `request` hands the lean path as it is, and the SDK client through `sdkOptions`. */
+type RequestOptions = LeanRequestOptions;
 
 function sdkOptions(options: RequestOptions): { timeout: number; signal?: AbortSignal; onprogress?: CallOptions['onprogress'] } {
   const signal = asAbortSignal(options.signal);
@@ -397,10 +389,11 @@ export class Upstream {
     const parts = options.modern;
     const modern = parts === undefined ? undefined : await this.modernClient();
     if (modern === undefined || parts === undefined) {
-      const request = { method, ...(params === undefined ? {} : { params }) } as never;
-      return this.request(`"${method}"`, options, ({ client, lean }, requestOptions) =>
-        lean ? lean.request(method, params, leanOptions(requestOptions)) : client.request(request, anyResult, { ...sdkOptions(requestOptions), resetTimeoutOnProgress: true }),
-      );
+      return this.request(`"${method}"`, options, ({ client, lean }, requestOptions) => {
+        if (lean) return lean.request(method, params, requestOptions);
+        const request = { method, ...(params === undefined ? {} : { params }) } as never;
+        return client.request(request, anyResult, { ...sdkOptions(requestOptions), resetTimeoutOnProgress: true });
+      });
     }
     // The client's own envelope: the SDK adds its own `_meta` keys only where they are missing.
     const meta = { ...parts.envelope, ...(params?._meta as Record<string, unknown> | undefined) };
@@ -445,7 +438,7 @@ export class Upstream {
     return this.request(`tool "${name}"`, options, async ({ client, lean }, requestOptions) => {
       // Session-era connections (every stdio server) take the lean path; see `lean-requests.ts`.
       if (!lean) return client.callTool(params, sdkOptions(requestOptions)) as Promise<CallToolResult>;
-      return callToolResultOf(await lean.request('tools/call', params, leanOptions(requestOptions)));
+      return callToolResultOf(await lean.request('tools/call', params, requestOptions));
     });
   }
 
@@ -758,11 +751,7 @@ export class Upstream {
   ): Promise<T> {
     const connection = this.connection;
     if (!connection || this.state === 'starting' || this.state === 'down') throw this.unavailableError();
-    const requestOptions = {
-      timeout: this.config.timeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onprogress ? { onprogress: options.onprogress } : {}),
-    };
+    const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, signal: options.signal, onprogress: options.onprogress };
     this.active += 1;
     try {
       return await send(connection, requestOptions);
