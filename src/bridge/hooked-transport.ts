@@ -24,7 +24,7 @@ import { isJsonObject } from '../config/json-path.js';
 import { rememberedAddressOf } from '../http/remote-address.js';
 import { httpRequestIdOf } from '../http/request-id.js';
 import type { Direction, HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
-import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolCallEnded, ToolResult } from '../hooks/types.js';
+import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolCall, ToolCallEnded, ToolResult } from '../hooks/types.js';
 import {
   errorResponse,
   gatewayErrorResponse,
@@ -52,6 +52,8 @@ export function withHooks(transport: Transport, hooks: SessionHooks): Transport 
   if (!hooks.runner.hasMessageHooks && !hooks.runner.hasToolHooks && !hooks.runner.hasToolObservers) return transport;
   return new HookedTransport(transport, hooks);
 }
+
+type ToolCallRequest = JSONRPCMessage & { id: RequestId; params?: Record<string, unknown> };
 
 interface PendingCall {
   cancelled: boolean;
@@ -206,31 +208,25 @@ class HookedTransport implements Transport {
   }
 
   /** The observers are told that the call starts; `send` tells them how it ended when its answer passes. */
-  private observe(request: JSONRPCMessage & { id: RequestId; params?: Record<string, unknown> }, extra: MessageExtraInfo | undefined): void {
-    const name = request.params?.name;
-    const target = typeof name === 'string' ? this.hooks.resolveTool(name) : undefined;
+  private observe(request: ToolCallRequest, extra: MessageExtraInfo | undefined): void {
+    const call = this.toolCallOf(request);
     const key = keyOf(request.id);
     // Malformed arguments are refused by the session before any call, as the tool hooks' path does.
-    if (!target || this.calls.has(key) || this.observed.has(key) || malformedArguments(request.id, request.params)) return;
-    const args = request.params?.arguments;
-    const call = { server: target.server, tool: target.tool, arguments: isJsonObject(args) ? args : {} };
+    if (!call || this.calls.has(key) || this.observed.has(key) || malformedArguments(request.id, request.params)) return;
     const ended = this.hooks.runner.observeToolCall(call, this.context(extra));
     if (ended) this.observed.set(key, ended);
   }
 
-  private async callTool(request: JSONRPCMessage & { id: RequestId; params?: Record<string, unknown> }, extra: MessageExtraInfo | undefined): Promise<void> {
-    const name = request.params?.name;
-    const target = typeof name === 'string' ? this.hooks.resolveTool(name) : undefined;
+  private async callTool(request: ToolCallRequest, extra: MessageExtraInfo | undefined): Promise<void> {
+    const call = this.toolCallOf(request);
     const key = keyOf(request.id);
-    if (!target || this.calls.has(key)) return this.onmessage?.(request, extra);
+    if (!call || this.calls.has(key)) return this.onmessage?.(request, extra);
     // Refused before the tool hooks, which take `arguments` to be an object.
     const malformed = malformedArguments(request.id, request.params);
     if (malformed) return void this.send(malformed, { relatedRequestId: request.id }).catch(() => undefined);
     let markAnswered!: () => void;
     const pending: PendingCall = { cancelled: false, answered: new Promise((resolve) => (markAnswered = resolve)) };
     this.calls.set(key, pending);
-    const args = request.params?.arguments;
-    const call = { server: target.server, tool: target.tool, arguments: isJsonObject(args) ? args : {} };
     let answer: JSONRPCMessage;
     try {
       const result = await this.hooks.runner.callTool(call, this.context(extra), (performed) => {
@@ -249,6 +245,15 @@ class HookedTransport implements Transport {
     // A cancelled request gets no answer, as the specification says.
     if (!pending.cancelled) await this.send(answer, { relatedRequestId: request.id }).catch(() => undefined);
     markAnswered();
+  }
+
+  /** The call a `tools/call` stands for, with the server's own names; undefined when its name is no tool's (the session answers it). */
+  private toolCallOf(request: ToolCallRequest): ToolCall | undefined {
+    const name = request.params?.name;
+    const target = typeof name === 'string' ? this.hooks.resolveTool(name) : undefined;
+    if (!target) return undefined;
+    const args = request.params?.arguments;
+    return { server: target.server, tool: target.tool, arguments: isJsonObject(args) ? args : {} };
   }
 
   private cancelCall(requestId: unknown): void {
