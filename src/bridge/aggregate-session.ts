@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { copyWith } from '../copy-with.js';
 import type { Logger } from '../log/logger.js';
 import { assignOperationIds, OPERATION_ID_PATTERN, sanitiseName } from '../openapi/operation-ids.js';
 import type { Catalog } from '../upstream/catalog.js';
@@ -254,7 +255,7 @@ export class AggregateSession implements BridgeSession {
         }
         const malformed = method === 'tools/call' ? malformedArguments(id, params) : undefined;
         if (malformed) return this.send(malformed, id);
-        return this.forwarded.forward(target.upstream, request, { params: { ...params, name: target.name } });
+        return this.forwarded.forward(target.upstream, request, { params: copyWith(params, { name: target.name }) });
       }
       case 'resources/read': {
         const owner = typeof params?.uri === 'string' ? index.ownerOf(params.uri) : undefined;

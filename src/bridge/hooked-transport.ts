@@ -19,6 +19,7 @@
  * @module
  */
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import { copyWith } from '../copy-with.js';
 import { GatewayError, upstreamJsonRpcError } from '../errors.js';
 import { isJsonObject } from '../config/json-path.js';
 import { rememberedAddressOf } from '../http/remote-address.js';
@@ -151,9 +152,7 @@ class HookedTransport implements Transport {
     const { server, frontend } = this.hooks;
     const session = this.inner.sessionId;
     const requestId = request === undefined ? undefined : httpRequestIdOf(request);
-    // Two literals rather than a copy of one with the id spread in: built per call, that copy
-    // made V8 keep each call's objects through two scavenges under load, so they were promoted
-    // and the old generation was collected several times a second (see docs/architecture.md).
+    // Literals that list every property: not a copy of one with the id spread in (see copy-with.ts).
     return requestId === undefined ? { server, frontend, session, caller } : { server, frontend, session, caller, requestId };
   }
 
@@ -239,7 +238,7 @@ class HookedTransport implements Transport {
         if (pending.cancelled) return Promise.reject(new GatewayError('CALL_ABORTED', 'the client cancelled the call'));
         return new Promise<ToolResult>((resolve, reject) => {
           pending.settle = { resolve, reject };
-          this.onmessage?.({ ...request, params: { ...request.params, arguments: performed.arguments } } as JSONRPCMessage, extra);
+          this.onmessage?.(copyWith(request, { params: copyWith(request.params, { arguments: performed.arguments }) }) as JSONRPCMessage, extra);
         });
       });
       answer = resultResponse(request.id, result);

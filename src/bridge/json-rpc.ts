@@ -6,6 +6,7 @@
  * @module
  */
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import { copyWith } from '../copy-with.js';
 import { isJsonObject } from '../config/json-path.js';
 import { GatewayError } from '../errors.js';
 import { MODERN_PROTOCOL_VERSION } from '../upstream/connect.js';
@@ -113,7 +114,7 @@ export function progressRelay(
 ): ((progress: Record<string, unknown>) => void) | undefined {
   const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
   if (typeof progressToken !== 'string' && typeof progressToken !== 'number') return undefined;
-  return (progress) => deliver({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken } } as JSONRPCMessage);
+  return (progress) => deliver({ jsonrpc: '2.0', method: 'notifications/progress', params: copyWith(progress, { progressToken }) } as JSONRPCMessage);
 }
 
 /** The protocol version to answer an `initialize` with: the client's when the gateway speaks it, else the latest. */

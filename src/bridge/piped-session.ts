@@ -17,6 +17,7 @@
  * @module
  */
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { copyWith } from '../copy-with.js';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcessRegistry } from '../upstream/child-registry.js';
@@ -113,7 +114,7 @@ export class PipedSession implements BridgeSession {
         if (typeof version === 'string') this.link.transport.setProtocolVersion?.(version);
       }
       if (request?.method === 'tools/list' && 'result' in message) {
-        return this.toClient({ ...message, result: filterToolList(this.options.allowsTool, message.result as Record<string, unknown>) } as JSONRPCMessage);
+        return this.toClient(copyWith(message, { result: filterToolList(this.options.allowsTool, message.result as Record<string, unknown>) }) as JSONRPCMessage);
       }
       return this.toClient(message);
     }

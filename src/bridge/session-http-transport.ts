@@ -29,6 +29,7 @@ import {
   type TransportSendOptions,
   type WebStandardStreamableHTTPServerTransportOptions,
 } from '@modelcontextprotocol/server';
+import { copyWith } from '../copy-with.js';
 import type { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError } from './http-answers.js';
 import { errorResponse, isResponse, isStrictRequest, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
@@ -158,7 +159,7 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
     for (const event of missed) writer.write(sseEvent(event.message, event.id));
     if (pending) pending.attach(writer);
     else writer.end();
-    return new Response(body, { status: 200, headers: { ...SSE_HEADERS, 'mcp-session-id': this.sessionId! } });
+    return new Response(body, { status: 200, headers: copyWith(SSE_HEADERS, { 'mcp-session-id': this.sessionId! }) });
   }
 }
 
@@ -228,7 +229,7 @@ class PendingAnswer {
     this.keepAlive = setInterval(() => this.writer?.write(': keepalive\n\n'), this.host.keepAliveMs);
     const resolve = this.resolve!;
     this.resolve = undefined;
-    resolve(new Response(body, { status: 200, headers: { ...SSE_HEADERS, 'mcp-session-id': this.host.sessionId } }));
+    resolve(new Response(body, { status: 200, headers: copyWith(SSE_HEADERS, { 'mcp-session-id': this.host.sessionId }) }));
     return this.streamId;
   }
 

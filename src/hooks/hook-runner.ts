@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { copyWith } from '../copy-with.js';
 import { describeError, GatewayError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type {
@@ -186,7 +187,7 @@ export class HookRunner {
     }
     const run: MessageRun = { deliver, delivered: false, reached: -1 };
     try {
-      const answer = await chain(message, { ...context, [RUN]: run } as RunContext<MessageRun>);
+      const answer = await chain(message, copyWith(context, { [RUN]: run }) as RunContext<MessageRun>);
       if (run.delivered) return { kind: 'delivered' };
       if (isAnswer(answer)) return { kind: 'answered', answer };
       return { kind: 'dropped', hook: this.names[run.reached] ?? 'a hook' };
@@ -223,7 +224,7 @@ export class HookRunner {
 
   private async runToolHooks(call: ToolCall, context: HookContext, perform: (call: ToolCall) => Promise<ToolResult>): Promise<ToolResult> {
     const run: ToolRun = { perform };
-    const runContext = { ...context, [RUN]: run } as RunContext<ToolRun>;
+    const runContext = copyWith(context, { [RUN]: run }) as RunContext<ToolRun>;
     const where = { server: call.server, tool: call.tool };
     let result: ToolResult;
     try {

@@ -27,6 +27,7 @@
  * @module
  */
 import { ProtocolError, SdkError, SdkErrorCode, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
+import { copyWith } from '../copy-with.js';
 import type { CancelSignal } from './call-cancellation.js';
 
 /** The id prefix of requests sent here. */
@@ -73,7 +74,7 @@ export class LeanRequests {
     const { signal, onprogress } = options;
     if (signal?.aborted) return Promise.reject(new SdkError(SdkErrorCode.RequestTimeout, String(signal.reason)));
     const id = `${ID_PREFIX}${++this.sent}`;
-    const sentParams = onprogress ? { ...params, _meta: { ...(params?._meta as object | undefined), progressToken: id } } : params;
+    const sentParams = onprogress ? copyWith(params, { _meta: copyWith(params?._meta as object | undefined, { progressToken: id }) }) : params;
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const onAbort = (): void => this.cancel(id, signal?.reason);
       const settle = (): void => {

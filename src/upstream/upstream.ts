@@ -23,6 +23,7 @@ import {
   type ReadResourceResult,
   type StandardSchemaV1,
 } from '@modelcontextprotocol/client';
+import { copyWith } from '../copy-with.js';
 import { configSecrets } from '../config/config-secrets.js';
 import type { UpstreamConfig } from '../config/types.js';
 import { GatewayError, describeError, upstreamJsonRpcError } from '../errors.js';
@@ -392,14 +393,14 @@ export class Upstream {
       return this.request(`"${method}"`, options, ({ client, lean }, requestOptions) => {
         if (lean) return lean.request(method, params, requestOptions);
         const request = { method, ...(params === undefined ? {} : { params }) } as never;
-        return client.request(request, anyResult, { ...sdkOptions(requestOptions), resetTimeoutOnProgress: true });
+        return client.request(request, anyResult, copyWith(sdkOptions(requestOptions), { resetTimeoutOnProgress: true }));
       });
     }
     // The client's own envelope: the SDK adds its own `_meta` keys only where they are missing.
-    const meta = { ...parts.envelope, ...(params?._meta as Record<string, unknown> | undefined) };
-    const request = { method, params: { ...params, ...parts.retry, _meta: meta } } as never;
+    const meta = copyWith(parts.envelope, (params?._meta ?? {}) as Record<string, unknown>);
+    const request = { method, params: copyWith(copyWith(params, parts.retry), { _meta: meta }) } as never;
     return this.request(`"${method}"`, options, (_connection, requestOptions) =>
-      modern.request(request, anyResult, { ...sdkOptions(requestOptions), resetTimeoutOnProgress: true, allowInputRequired: true, headers: parts.headers }),
+      modern.request(request, anyResult, copyWith(sdkOptions(requestOptions), { resetTimeoutOnProgress: true, allowInputRequired: true, headers: parts.headers })),
     );
   }
 
