@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Bridge } from './bridge.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
-import { JsonRpcErrorCode } from './json-rpc.js';
+import { isStrictRequest, JsonRpcErrorCode } from './json-rpc.js';
 import { SSE_RESPONSE_HEADERS, SseServerTransport } from './sse-server-transport.js';
 
 export interface SseEndpointOptions {
@@ -34,7 +34,7 @@ export function openSseSession(server: string, options: SseEndpointOptions, addr
 
 /** POST `/messages?sessionId=…`: one message (or a batch) for an open SSE session. */
 export async function postSseMessage(request: Request, server: string, options: SseEndpointOptions): Promise<Response> {
-  const sessionId = new URL(request.url).searchParams.get('sessionId');
+  const sessionId = sessionIdOf(request.url);
   if (!sessionId) return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the sessionId query parameter is required');
   const entry = options.bridge.sessions.use(sessionId);
   if (entry?.server !== server || entry.endpoint !== 'sse') return unknownSession(sessionId);
@@ -59,8 +59,15 @@ function jsonRpcMessagesOf(body: unknown): JSONRPCMessage[] | undefined {
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) return undefined;
   try {
-    return items.map((item) => parseJSONRPCMessage(item));
+    // A request is checked by hand, as the streamable HTTP endpoint does (the schema's parse was about 5% of this path's CPU).
+    return items.map((item) => (isStrictRequest(item) ? item : parseJSONRPCMessage(item)));
   } catch {
     return undefined;
   }
+}
+
+/** The `sessionId` query parameter, read from the query alone (parsing the whole URL cost more than the rest of the lookup). */
+function sessionIdOf(url: string): string | null {
+  const query = url.indexOf('?');
+  return query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get('sessionId');
 }

@@ -28,6 +28,7 @@ import { apiKeyCheck, apiKeyGuard, holdsApiKey } from './auth.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { dnsRebindingGuard } from './dns-rebinding.js';
 import { HEALTH_PATHS, healthRoutes } from './health.js';
+import { RememberingRouter } from './remembering-router.js';
 import { requestIdMiddleware } from './request-id.js';
 
 export interface AppContext {
@@ -54,7 +55,7 @@ export const METRICS_PATH = '/metrics';
 export function createApp(context: AppContext): Hono {
   const { rest, auth, cors: corsSettings, limits } = context.settings;
   const { metrics } = context;
-  const app = new Hono({ getPath: rootPathStripper(rest.rootPath) });
+  const app = new Hono({ getPath: rootPathStripper(rest.rootPath), router: new RememberingRouter() });
 
   app.use(requestIdMiddleware({ logger: context.logger, ...(metrics ? { onResponse: (status: number) => metrics.responded(status) } : {}) }));
   app.use(refuseWhileStopping(context.stopping));
