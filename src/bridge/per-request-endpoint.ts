@@ -90,11 +90,15 @@ export class PerRequestEndpoint {
     });
   }
 
-  /** Whether this endpoint serves the request (rather than the session endpoints): 2026-07-28 traffic, or everything when stateless. */
-  async serves(request: Request, body: unknown): Promise<boolean> {
+  /**
+   * Whether this endpoint serves the request (rather than the session endpoints): 2026-07-28
+   * traffic, or everything when stateless. Told at once for a session's plain request, so that
+   * the common case waits for nothing; otherwise once the SDK's classifier has looked.
+   */
+  serves(request: Request, body: unknown): boolean | Promise<boolean> {
     if (this.options.legacy === 'stateless') return true;
     if (isSessionRequest(request, body)) return false;
-    return !(await isLegacyRequest(request, body, { maxRequestBodySize: this.options.maxBodyBytes }));
+    return isLegacyRequest(request, body, { maxRequestBodySize: this.options.maxBodyBytes }).then((legacy) => !legacy);
   }
 
   /** Serves one request; `body` is its parsed JSON body (POST) or undefined. */

@@ -66,13 +66,15 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
     this.keepAliveMs = options.keepAliveMs ?? SSE_KEEP_ALIVE_MS;
   }
 
-  override async handleRequest(request: Request, options?: HandleRequestOptions): Promise<Response> {
+  override handleRequest(request: Request, options?: HandleRequestOptions): Promise<Response> {
+    // Not an async function: the request answered here is a session's every call, and a frame
+    // around the promise it already has would only cost it.
     if (request.method === 'POST' && options?.parsedBody !== undefined) {
       const message = this.answerableHere(request, options.parsedBody);
       if (message) return this.answer(request, message);
     } else if (request.method === 'GET') {
       const resumed = this.resume(request);
-      if (resumed) return resumed;
+      if (resumed) return Promise.resolve(resumed);
     }
     return super.handleRequest(request, options);
   }

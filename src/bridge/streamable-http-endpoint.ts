@@ -62,7 +62,8 @@ async function servePost(request: Request, body: unknown, sessionId: string | un
   const { bridge } = options;
   const perRequest = bridge.perRequestEndpoint(server, options.maxBodyBytes);
   // 2026-07-28 requests (and every request with --stateless) stand alone, without a session.
-  if (await perRequest.serves(request, body)) {
+  const standsAlone = perRequest.serves(request, body);
+  if (standsAlone === true || (standsAlone !== false && (await standsAlone))) {
     // The request's session is opened deep in the SDK's handler; the hooks' caller address rides along.
     rememberAddress(request, address);
     return perRequest.fetch(request, body);

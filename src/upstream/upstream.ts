@@ -386,16 +386,24 @@ export class Upstream {
    * server's result unchanged. The server's JSON-RPC errors come back as `UPSTREAM_ERROR` with
    * their code and data; progress resets the call timeout.
    */
-  async forward(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Record<string, unknown>> {
-    const parts = options.modern;
-    const modern = parts === undefined ? undefined : await this.modernClient();
-    if (modern === undefined || parts === undefined) {
-      return this.request(`"${method}"`, options, ({ client, lean }, requestOptions) => {
-        if (lean) return lean.request(method, params, requestOptions);
-        const request = { method, ...(params === undefined ? {} : { params }) } as never;
-        return client.request(request, anyResult, copyWith(sdkOptions(requestOptions), { resetTimeoutOnProgress: true }));
-      });
-    }
+  forward(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Record<string, unknown>> {
+    // Not an async function: a session's request (nearly all of them) goes on without a frame of its own.
+    return options.modern === undefined ? this.forwardOnConnection(method, params, options) : this.forwardModern(method, params, options, options.modern);
+  }
+
+  /** `forward` on the connection, in its era. */
+  private forwardOnConnection(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions): Promise<Record<string, unknown>> {
+    return this.request(`"${method}"`, options, ({ client, lean }, requestOptions) => {
+      if (lean) return lean.request(method, params, requestOptions);
+      const request = { method, ...(params === undefined ? {} : { params }) } as never;
+      return client.request(request, anyResult, copyWith(sdkOptions(requestOptions), { resetTimeoutOnProgress: true }));
+    });
+  }
+
+  /** `forward` of a 2026-07-28 client's request: in that era when the server speaks it, else on the connection. */
+  private async forwardModern(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions, parts: ModernRequestParts): Promise<Record<string, unknown>> {
+    const modern = await this.modernClient();
+    if (modern === undefined) return this.forwardOnConnection(method, params, options);
     // The client's own envelope: the SDK adds its own `_meta` keys only where they are missing.
     const meta = copyWith(parts.envelope, (params?._meta ?? {}) as Record<string, unknown>);
     const request = { method, params: copyWith(copyWith(params, parts.retry), { _meta: meta }) } as never;
