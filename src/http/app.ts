@@ -108,7 +108,8 @@ export function createApp(context: AppContext): Hono {
 
 /** 503 with `Connection: close` for what arrives once the gateway is stopping, so clients go elsewhere. */
 function refuseWhileStopping(stopping: () => boolean): MiddlewareHandler {
-  return async (c, next) => {
+  // Not an async function: every request passes here, and `next()` is already the promise to return.
+  return (c, next) => {
     if (!stopping()) return next();
     c.header('Connection', 'close');
     throw new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', { retryAfterSeconds: 5 });

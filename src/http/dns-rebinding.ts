@@ -73,14 +73,15 @@ type Check = (c: Context, host: string) => string | undefined;
 export function dnsRebindingGuard(options: DnsRebindingGuardOptions): MiddlewareHandler {
   const checkHost = hostCheck(options);
   const checkOrigin = originCheck(options.allowedOrigins);
-  return async (c, next) => {
+  // Not an async function: every MCP request passes here, and `next()` is already the promise to return.
+  return (c, next) => {
     // Node's server builds the URL from the Host header; an HTTP/2 request has :authority instead.
     const host = c.req.header('host') ?? new URL(c.req.url).host;
     const refusal = checkHost(c, host) ?? checkOrigin(c, host);
     if (refusal !== undefined) {
-      return c.json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: ${refusal}` }, id: null }, 403);
+      return Promise.resolve(c.json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: ${refusal}` }, id: null }, 403));
     }
-    await next();
+    return next();
   };
 }
 

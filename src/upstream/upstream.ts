@@ -752,37 +752,64 @@ export class Upstream {
     if (this.state === 'degraded') this.setState('ready');
   }
 
-  private async request<T>(
+  /**
+   * Sends a request on the current connection, counted in `inFlight`, and turns its failure into
+   * the gateway's error. Not an async function: every call and forwarded request passes here,
+   * and its frame was the largest allocation of a call; a failure takes `failed`.
+   */
+  private request<T>(
     what: string,
     options: CallOptions,
     send: (connection: UpstreamConnection, requestOptions: RequestOptions) => Promise<T>,
     retryOnNewSession = true,
   ): Promise<T> {
     const connection = this.connection;
-    if (!connection || this.state === 'starting' || this.state === 'down') throw this.unavailableError();
+    if (!connection || this.state === 'starting' || this.state === 'down') return Promise.reject(this.unavailableError());
     const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, signal: options.signal, onprogress: options.onprogress };
     this.active += 1;
+    let sent: Promise<T>;
     try {
-      return await send(connection, requestOptions);
+      sent = send(connection, requestOptions);
     } catch (error) {
-      if (this.awaitedAuthorization() !== undefined || (error instanceof UnauthorizedError && !this.lifetime.signal.aborted)) {
-        // The tokens are gone (a refresh token revoked): the supervisor asks the user again. The
-        // call may also have been cut short by another request's 401 closing the connection.
-        this.dropConnection(connection, 'the server asks for authorization again', true);
-        throw this.unavailableError();
-      }
-      const failure = connection.kind === 'stdio' || this.lifetime.signal.aborted ? undefined : classifyHttpFailure(error);
-      if (failure === undefined) throw this.translateError(error, what, connection, options.signal);
-      this.dropConnection(connection, describeHttpFailure(error), failure === 'session-lost');
-      // The server refused the session before doing any work, so one retry on a fresh session
-      // is safe; anything else (unreachable, stream lost mid-call) is reported, not repeated.
-      if (failure === 'session-lost' && retryOnNewSession && (await this.whenConnected(this.connectTimeoutMs))) {
-        return this.request(what, options, send, false);
-      }
-      throw this.unavailableError();
-    } finally {
-      this.active -= 1;
+      sent = Promise.reject(error);
     }
+    return sent.then(
+      (result) => {
+        this.active -= 1;
+        return result;
+      },
+      // Still counted while it waits to be retried on a fresh session.
+      (error: unknown) =>
+        this.failed(error, what, options, send, retryOnNewSession, connection).finally(() => {
+          this.active -= 1;
+        }),
+    );
+  }
+
+  /** What a request that failed on `connection` ends with: the translated error, or one retry on a fresh session. */
+  private async failed<T>(
+    error: unknown,
+    what: string,
+    options: CallOptions,
+    send: (connection: UpstreamConnection, requestOptions: RequestOptions) => Promise<T>,
+    retryOnNewSession: boolean,
+    connection: UpstreamConnection,
+  ): Promise<T> {
+    if (this.awaitedAuthorization() !== undefined || (error instanceof UnauthorizedError && !this.lifetime.signal.aborted)) {
+      // The tokens are gone (a refresh token revoked): the supervisor asks the user again. The
+      // call may also have been cut short by another request's 401 closing the connection.
+      this.dropConnection(connection, 'the server asks for authorization again', true);
+      throw this.unavailableError();
+    }
+    const failure = connection.kind === 'stdio' || this.lifetime.signal.aborted ? undefined : classifyHttpFailure(error);
+    if (failure === undefined) throw this.translateError(error, what, connection, options.signal);
+    this.dropConnection(connection, describeHttpFailure(error), failure === 'session-lost');
+    // The server refused the session before doing any work, so one retry on a fresh session
+    // is safe; anything else (unreachable, stream lost mid-call) is reported, not repeated.
+    if (failure === 'session-lost' && retryOnNewSession && (await this.whenConnected(this.connectTimeoutMs))) {
+      return this.request(what, options, send, false);
+    }
+    throw this.unavailableError();
   }
 
   /** Turns what the SDK throws into a GatewayError that says what happened, in the caller's terms. */
