@@ -26,9 +26,8 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
   if (!isJsonContentType(request.headers.get('content-type'))) {
     return { response: jsonRpcHttpError(415, JsonRpcErrorCode.ServerError, 'Unsupported Media Type: Content-Type must be application/json') };
   }
-  const tooLarge = () => ({ response: jsonRpcHttpError(413, JsonRpcErrorCode.ServerError, `Payload Too Large: the body is over ${maxBytes} bytes`) });
   const declaredLength = request.headers.get('content-length');
-  if (declaredLength !== null && Number(declaredLength) > maxBytes) return tooLarge();
+  if (declaredLength !== null && Number(declaredLength) > maxBytes) return tooLarge(maxBytes);
   // With a declared length, `text()` is served by the Node adapter straight from the socket;
   // reading the web stream (needed to stop an undeclared body at the limit) costs far more.
   let text: string;
@@ -36,7 +35,7 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
     if (declaredLength !== null) text = await request.text();
     else {
       const read = await readRequestBody(request, maxBytes);
-      if (read.tooLarge) return tooLarge();
+      if (read.tooLarge) return tooLarge(maxBytes);
       text = read.text;
     }
   } catch (error) {
@@ -58,6 +57,11 @@ export async function readJsonRpcBody(request: Request, maxBytes: number): Promi
     return { response: jsonRpcHttpError(400, JsonRpcErrorCode.InvalidRequest, `Bad Request: the JSON body is nested deeper than ${MAX_NESTING} levels`) };
   }
   return { body, largeIds: markLargeIds(body, text) };
+}
+
+/** The answer for a body over the limit, made only when one is (not per request). */
+function tooLarge(maxBytes: number): { response: Response } {
+  return { response: jsonRpcHttpError(413, JsonRpcErrorCode.ServerError, `Payload Too Large: the body is over ${maxBytes} bytes`) };
 }
 
 /** The answer for a session id no session has (expired, closed, or from before a restart). */

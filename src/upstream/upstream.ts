@@ -181,7 +181,7 @@ function sdkOptions(options: RequestOptions): { timeout: number; signal?: AbortS
  * tool arguments into HTTP headers as that era asks.
  */
 function callToolResultOf(result: Record<string, unknown>): CallToolResult {
-  if (result.content === undefined && result.structuredContent !== undefined) return { ...result, content: [] } as CallToolResult;
+  if (result.content === undefined && result.structuredContent !== undefined) return copyWith(result, { content: [] }) as CallToolResult;
   if (!Array.isArray(result.content)) throw new SdkError(SdkErrorCode.InvalidResult, 'Invalid result for tools/call: a tools/call result needs a "content" list');
   return result as CallToolResult;
 }
