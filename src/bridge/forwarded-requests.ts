@@ -9,7 +9,7 @@
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { CallCancellation } from '../upstream/call-cancellation.js';
-import type { ModernRequestParts, Upstream } from '../upstream/upstream.js';
+import type { ForwardOptions, ModernRequestParts, Upstream } from '../upstream/upstream.js';
 import {
   errorResponse,
   gatewayErrorResponse,
@@ -24,8 +24,28 @@ import {
 /** Sends a message to the client, on the stream of `relatedRequestId` when given. */
 export type SendToClient = (message: JSONRPCMessage, relatedRequestId: RequestId | undefined) => void;
 
+/** How `forward` passes a request on. */
+export interface ForwardingOptions {
+  /** The params to send instead of the request's own. */
+  params?: Record<string, unknown>;
+  /** Turns the server's result into the client's. */
+  shape?: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  /** The 2026-07-28 parts of the client's request. */
+  modern?: ModernRequestParts | undefined;
+}
+
+const NO_OPTIONS: ForwardingOptions = {};
+
+/** A forwarded request waiting for the server's answer. */
+interface InFlight {
+  id: RequestId;
+  key: string;
+  cancellation: CallCancellation;
+  shape: ForwardingOptions['shape'];
+}
+
 export class ForwardedRequests {
-  private readonly calls = new Map<string, { id: RequestId; cancellation: CallCancellation }>();
+  private readonly calls = new Map<string, InFlight>();
 
   constructor(private readonly send: SendToClient) {}
 
@@ -42,35 +62,57 @@ export class ForwardedRequests {
 
   /**
    * Forwards `request` (its `params` replaced by `params` when given, e.g. with the server's own
-   * tool name) and answers the client with the result, shaped by `shape`, or the error.
+   * tool name) and answers the client with the result, shaped by `shape`, or the error. Not an
+   * async function: every forwarded request passes here (decision 64).
    */
-  async forward(
-    upstream: Upstream,
-    request: JsonRpcRequest,
-    options: { params?: Record<string, unknown>; shape?: (result: Record<string, unknown>) => Record<string, unknown>; modern?: ModernRequestParts | undefined } = {},
-  ): Promise<void> {
+  forward(upstream: Upstream, request: JsonRpcRequest, options: ForwardingOptions = NO_OPTIONS): Promise<void> {
     const { id, method } = request;
     const params = options.params ?? request.params;
     const key = keyOf(id);
     if (this.calls.has(key)) {
-      return this.send(errorResponse(id, JsonRpcErrorCode.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`), id);
+      this.send(errorResponse(id, JsonRpcErrorCode.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`), id);
+      return Promise.resolve();
     }
-    const cancellation = new CallCancellation();
-    this.calls.set(key, { id, cancellation });
-    const onprogress = progressRelay(params, (notification) => this.send(notification, id));
+    const call: InFlight = { id, key, cancellation: new CallCancellation(), shape: options.shape };
+    this.calls.set(key, call);
+    const forwardOptions: ForwardOptions = {
+      signal: call.cancellation,
+      onprogress: progressRelay(params, (notification) => this.send(notification, id)),
+      modern: options.modern,
+    };
+    let answer: Promise<Record<string, unknown>>;
     try {
-      const result = await upstream.forward(method, params, {
-        signal: cancellation,
-        ...(onprogress ? { onprogress } : {}),
-        ...(options.modern ? { modern: options.modern } : {}),
-      });
-      if (!cancellation.aborted) this.send(resultResponse(id, options.shape ? options.shape(result) : result), id);
+      answer = upstream.forward(method, params, forwardOptions);
     } catch (error) {
-      // A cancelled request gets no answer; the client stopped waiting.
-      if (!cancellation.aborted) this.send(gatewayErrorResponse(id, error), id);
-    } finally {
-      if (this.calls.get(key)?.cancellation === cancellation) this.calls.delete(key);
+      answer = Promise.reject(error);
     }
+    return answer.then(
+      (result) => this.answered(call, result),
+      (error: unknown) => this.failed(call, error),
+    );
+  }
+
+  /** The server's result, shaped, goes to the client; a failure to shape or send it is answered as an error. */
+  private answered(call: InFlight, result: Record<string, unknown>): void {
+    try {
+      if (!call.cancellation.aborted) this.send(resultResponse(call.id, call.shape ? call.shape(result) : result), call.id);
+    } catch (error) {
+      return this.failed(call, error);
+    }
+    this.done(call);
+  }
+
+  private failed(call: InFlight, error: unknown): void {
+    try {
+      // A cancelled request gets no answer; the client stopped waiting.
+      if (!call.cancellation.aborted) this.send(gatewayErrorResponse(call.id, error), call.id);
+    } finally {
+      this.done(call);
+    }
+  }
+
+  private done(call: InFlight): void {
+    if (this.calls.get(call.key) === call) this.calls.delete(call.key);
   }
 
   /** `notifications/cancelled` from the client: aborts that request, if it is one of these. */

@@ -18,32 +18,40 @@ export function jsonRpcHttpError(status: number, code: number, message: string, 
   });
 }
 
+/** The parsed JSON body of an MCP POST, or the error answer when there is none to parse. */
+export type JsonRpcBody = { body: unknown; largeIds: boolean } | { response: Response };
+
 /**
  * The parsed JSON body of an MCP POST, or the error answer when there is none to parse.
  * `largeIds` says that an id beyond the safe integer range was marked (see `large-ids.ts`).
+ * Not an async function (decision 64): every MCP POST passes here.
  */
-export async function readJsonRpcBody(request: Request, maxBytes: number): Promise<{ body: unknown; largeIds: boolean } | { response: Response }> {
+export function readJsonRpcBody(request: Request, maxBytes: number): Promise<JsonRpcBody> {
   if (!isJsonContentType(request.headers.get('content-type'))) {
-    return { response: jsonRpcHttpError(415, JsonRpcErrorCode.ServerError, 'Unsupported Media Type: Content-Type must be application/json') };
+    return Promise.resolve({ response: jsonRpcHttpError(415, JsonRpcErrorCode.ServerError, 'Unsupported Media Type: Content-Type must be application/json') });
   }
   const declaredLength = request.headers.get('content-length');
-  if (declaredLength !== null && Number(declaredLength) > maxBytes) return tooLarge(maxBytes);
+  if (declaredLength !== null && Number(declaredLength) > maxBytes) return Promise.resolve(tooLarge(maxBytes));
   // With a declared length, `text()` is served by the Node adapter straight from the socket;
   // reading the web stream (needed to stop an undeclared body at the limit) costs far more.
-  let text: string;
+  let text: Promise<string | undefined>;
   try {
-    if (declaredLength !== null) text = await request.text();
-    else {
-      const read = await readRequestBody(request, maxBytes);
-      if (read.tooLarge) return tooLarge(maxBytes);
-      text = read.text;
-    }
+    text = declaredLength !== null ? request.text() : readRequestBody(request, maxBytes).then((read) => (read.tooLarge ? undefined : read.text));
   } catch (error) {
+    text = Promise.reject(error);
+  }
+  return text.then(
+    (read) => (read === undefined ? tooLarge(maxBytes) : parsedBody(read)),
     // The client closed the connection before the whole body arrived (or broke its chunked
     // encoding): the request's fault, not an error of the gateway's, which the error handler
     // would log as a bug. Nobody may be left to read this answer.
-    return { response: jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, `Bad Request: the request body could not be read (${(error as Error).message})`) };
-  }
+    (error: unknown) => ({
+      response: jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, `Bad Request: the request body could not be read (${(error as Error).message})`),
+    }),
+  );
+}
+
+function parsedBody(text: string): JsonRpcBody {
   let body: unknown;
   try {
     body = JSON.parse(text);

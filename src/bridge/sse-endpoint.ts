@@ -32,20 +32,21 @@ export function openSseSession(server: string, options: SseEndpointOptions, addr
   return new Response(transport.stream, { headers: SSE_RESPONSE_HEADERS });
 }
 
-/** POST `/messages?sessionId=…`: one message (or a batch) for an open SSE session. */
-export async function postSseMessage(request: Request, server: string, options: SseEndpointOptions): Promise<Response> {
+/** POST `/messages?sessionId=…`: one message (or a batch) for an open SSE session. Not an async function (decision 64). */
+export function postSseMessage(request: Request, server: string, options: SseEndpointOptions): Response | Promise<Response> {
   const sessionId = sessionIdOf(request.url);
   if (!sessionId) return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the sessionId query parameter is required');
   const entry = options.bridge.sessions.use(sessionId);
   if (entry?.server !== server || entry.endpoint !== 'sse') return unknownSession(sessionId);
-  const read = await readJsonRpcBody(request, options.maxBodyBytes);
-  if ('response' in read) return read.response;
-  const messages = jsonRpcMessagesOf(read.body);
-  if (messages === undefined) {
-    return jsonRpcHttpError(400, JsonRpcErrorCode.InvalidRequest, 'Bad Request: the request body is not a valid JSON-RPC message, nor a non-empty batch of them');
-  }
-  entry.transport.receive(messages);
-  return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
+  return readJsonRpcBody(request, options.maxBodyBytes).then((read) => {
+    if ('response' in read) return read.response;
+    const messages = jsonRpcMessagesOf(read.body);
+    if (messages === undefined) {
+      return jsonRpcHttpError(400, JsonRpcErrorCode.InvalidRequest, 'Bad Request: the request body is not a valid JSON-RPC message, nor a non-empty batch of them');
+    }
+    entry.transport.receive(messages);
+    return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
+  });
 }
 
 /**

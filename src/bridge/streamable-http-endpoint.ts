@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { isInitializeRequest } from '@modelcontextprotocol/server';
 import { rememberAddress } from '../http/remote-address.js';
 import type { Bridge } from './bridge.js';
+import type { PerRequestEndpoint } from './per-request-endpoint.js';
 import { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { JsonRpcErrorCode } from './json-rpc.js';
@@ -32,16 +33,20 @@ export interface StreamableHttpEndpointOptions {
   maxBodyBytes: number;
 }
 
-/** Serves one request to the streamable HTTP endpoint of `server`. */
-export async function serveStreamableHttp(request: Request, server: string, options: StreamableHttpEndpointOptions, address?: string): Promise<Response> {
+/**
+ * Serves one request to the streamable HTTP endpoint of `server`. Not an async function, nor is
+ * `servePost` (decision 64): every MCP POST passes here.
+ */
+export function serveStreamableHttp(request: Request, server: string, options: StreamableHttpEndpointOptions, address?: string): Response | Promise<Response> {
   const { bridge } = options;
   const sessionId = request.headers.get(SESSION_HEADER) ?? undefined;
   if (bridge.stateless && request.method !== 'POST') return bridge.perRequestEndpoint(server, options.maxBodyBytes).fetch(request, undefined);
   if (request.method === 'POST') {
-    const read = await readJsonRpcBody(request, options.maxBodyBytes);
-    if ('response' in read) return read.response;
-    if (read.largeIds) return restoringLargeIds(await servePost(request, read.body, sessionId, server, options, address));
-    return servePost(request, read.body, sessionId, server, options, address);
+    return readJsonRpcBody(request, options.maxBodyBytes).then((read) => {
+      if ('response' in read) return read.response;
+      const answer = servePost(request, read.body, sessionId, server, options, address);
+      return read.largeIds ? Promise.resolve(answer).then(restoringLargeIds) : answer;
+    });
   }
   if (request.method === 'GET' || request.method === 'DELETE') {
     if (sessionId === undefined) {
@@ -49,8 +54,8 @@ export async function serveStreamableHttp(request: Request, server: string, opti
     }
     const entry = sessionOf(bridge, sessionId, server);
     if (!entry) return unknownSession(sessionId);
-    const response = await entry.transport.handleRequest(request);
-    return request.method === 'GET' ? countedStream(response, entry) : response;
+    const response = entry.transport.handleRequest(request);
+    return request.method === 'GET' ? Promise.resolve(response).then((stream) => countedStream(stream, entry)) : response;
   }
   return jsonRpcHttpError(405, JsonRpcErrorCode.ServerError, `Method Not Allowed: ${request.method} (the MCP endpoint takes GET, POST and DELETE)`, {
     allow: 'GET, POST, DELETE',
@@ -58,16 +63,26 @@ export async function serveStreamableHttp(request: Request, server: string, opti
 }
 
 /** A POST's message (or batch), parsed: a request standing alone, an `initialize`, or a session's. */
-async function servePost(request: Request, body: unknown, sessionId: string | undefined, server: string, options: StreamableHttpEndpointOptions, address: string | undefined): Promise<Response> {
+function servePost(request: Request, body: unknown, sessionId: string | undefined, server: string, options: StreamableHttpEndpointOptions, address: string | undefined): Response | Promise<Response> {
   const { bridge } = options;
   const perRequest = bridge.perRequestEndpoint(server, options.maxBodyBytes);
   // 2026-07-28 requests (and every request with --stateless) stand alone, without a session.
   const standsAlone = perRequest.serves(request, body);
-  if (standsAlone === true || (standsAlone !== false && (await standsAlone))) {
-    // The request's session is opened deep in the SDK's handler; the hooks' caller address rides along.
-    rememberAddress(request, address);
-    return perRequest.fetch(request, body);
+  if (standsAlone === true) return serveAlone(perRequest, request, body, address);
+  if (standsAlone !== false) {
+    return standsAlone.then((alone) => (alone ? serveAlone(perRequest, request, body, address) : serveInSession(request, body, sessionId, server, bridge, address)));
   }
+  return serveInSession(request, body, sessionId, server, bridge, address);
+}
+
+function serveAlone(perRequest: PerRequestEndpoint, request: Request, body: unknown, address: string | undefined): Promise<Response> {
+  // The request's session is opened deep in the SDK's handler; the hooks' caller address rides along.
+  rememberAddress(request, address);
+  return perRequest.fetch(request, body);
+}
+
+/** A message for a session: an `initialize` opens one, anything else goes to the one its header names. */
+function serveInSession(request: Request, body: unknown, sessionId: string | undefined, server: string, bridge: Bridge, address: string | undefined): Response | Promise<Response> {
   if (sessionId === undefined) {
     if (!isInitializeRequest(body)) {
       return jsonRpcHttpError(400, JsonRpcErrorCode.ServerError, 'Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request first');

@@ -43,11 +43,54 @@ export interface LeanRequestOptions {
   onprogress?: ((progress: { progress: number; total?: number; message?: string }) => void) | undefined;
 }
 
-interface Waiting {
-  resolve(result: Record<string, unknown>): void;
-  reject(error: unknown): void;
-  timer: NodeJS.Timeout;
-  onprogress: LeanRequestOptions['onprogress'];
+/**
+ * A request sent and not yet answered: settles its promise once, clearing its timer and its abort
+ * listener. A class rather than closures: one object per request on the hot path.
+ */
+class Waiting {
+  readonly answer: Promise<Record<string, unknown>>;
+  readonly timer: NodeJS.Timeout;
+  readonly onprogress: LeanRequestOptions['onprogress'];
+  private resolveAnswer!: (result: Record<string, unknown>) => void;
+  private rejectAnswer!: (error: unknown) => void;
+  private readonly signal: CancelSignal | undefined;
+
+  constructor(
+    readonly requests: LeanRequests,
+    readonly id: string,
+    options: LeanRequestOptions,
+  ) {
+    this.answer = new Promise<Record<string, unknown>>((resolve, reject) => {
+      this.resolveAnswer = resolve;
+      this.rejectAnswer = reject;
+    });
+    this.onprogress = options.onprogress;
+    this.timer = setTimeout(timedOut, options.timeout, this, options.timeout);
+    this.signal = options.signal;
+    this.signal?.addEventListener('abort', this.aborted, { once: true });
+  }
+
+  /** The caller's abort: the server is told, the caller gets the signal's reason. */
+  readonly aborted = (): void => this.requests.giveUp(this.id, this.signal?.reason);
+
+  resolve(result: Record<string, unknown>): void {
+    this.settle();
+    this.resolveAnswer(result);
+  }
+
+  reject(error: unknown): void {
+    this.settle();
+    this.rejectAnswer(error);
+  }
+
+  private settle(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.aborted);
+  }
+}
+
+function timedOut(waiting: Waiting, timeout: number): void {
+  waiting.requests.giveUp(waiting.id, new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout }));
 }
 
 export class LeanRequests {
@@ -75,31 +118,13 @@ export class LeanRequests {
     if (signal?.aborted) return Promise.reject(new SdkError(SdkErrorCode.RequestTimeout, String(signal.reason)));
     const id = `${ID_PREFIX}${++this.sent}`;
     const sentParams = onprogress ? copyWith(params, { _meta: copyWith(params?._meta as object | undefined, { progressToken: id }) }) : params;
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const onAbort = (): void => this.cancel(id, signal?.reason);
-      const settle = (): void => {
-        clearTimeout(waiting.timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const waiting: Waiting = {
-        resolve: (result) => {
-          settle();
-          resolve(result);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-        timer: setTimeout(() => this.cancel(id, new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeout })), options.timeout),
-        onprogress,
-      };
-      this.waiting.set(id, waiting);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const message = { jsonrpc: '2.0', id, method, ...(sentParams === undefined ? {} : { params: sentParams }) } as JSONRPCMessage;
-      this.transport.send(message).catch((error: unknown) => {
-        if (this.waiting.delete(id)) waiting.reject(error);
-      });
+    const waiting = new Waiting(this, id, options);
+    this.waiting.set(id, waiting);
+    const message = (sentParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: sentParams }) as JSONRPCMessage;
+    this.transport.send(message).catch((error: unknown) => {
+      if (this.waiting.delete(id)) waiting.reject(error);
     });
+    return waiting.answer;
   }
 
   /** Whether `message` was one of ours (a response, or progress for a request sent here). */
@@ -131,7 +156,7 @@ export class LeanRequests {
   }
 
   /** Gives up on request `id`: the server is told, the caller gets `reason`. */
-  private cancel(id: string, reason: unknown): void {
+  giveUp(id: string, reason: unknown): void {
     const waiting = this.waiting.get(id);
     if (!waiting) return;
     this.waiting.delete(id);

@@ -37,6 +37,9 @@ const STDERR_TAIL_LINES = 10;
 /** How long to keep reading stdout after the child exits. */
 const STDOUT_DRAIN_MS = 100;
 
+/** What `send` returns for a message the pipe took at once: one settled promise for all of them. */
+const WRITTEN: Promise<void> = Promise.resolve();
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
@@ -155,26 +158,32 @@ export class ChildProcessTransport implements Transport {
     });
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
+  /** Not an async function: every message to the server passes here, and nearly every write is taken at once. */
+  send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
-    if (!stdin || this.closed || stdin.destroyed) throw new Error('the server process is not running');
+    if (!stdin || this.closed || stdin.destroyed) return Promise.reject(new Error('the server process is not running'));
     // Messages sent while the event loop handles one round of I/O (every request that arrived
     // together) leave in one write, one system call, instead of one each.
     if (!stdin.writableCorked) {
       stdin.cork();
       setImmediate(() => stdin.uncork());
     }
-    if (!stdin.write(toJsonLine(message))) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          stdin.off('drain', done);
-          stdin.off('close', done);
-          resolve();
-        };
-        stdin.on('drain', done);
-        stdin.on('close', done);
-      });
+    let line: string;
+    try {
+      line = toJsonLine(message);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (stdin.write(line)) return WRITTEN;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        stdin.off('drain', done);
+        stdin.off('close', done);
+        resolve();
+      };
+      stdin.on('drain', done);
+      stdin.on('close', done);
+    });
   }
 
   /**
