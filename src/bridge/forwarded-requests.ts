@@ -8,6 +8,7 @@
  * @module
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import { InFlightMap } from '../in-flight-map.js';
 import { CallCancellation } from '../upstream/call-cancellation.js';
 import type { ForwardOptions, ModernRequestParts, Upstream } from '../upstream/upstream.js';
 import {
@@ -45,7 +46,7 @@ interface InFlight {
 }
 
 export class ForwardedRequests {
-  private readonly calls = new Map<string, InFlight>();
+  private readonly calls = new InFlightMap<string, InFlight>();
 
   constructor(private readonly send: SendToClient) {}
 

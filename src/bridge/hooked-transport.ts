@@ -23,6 +23,7 @@ import { copyWith } from '../copy-with.js';
 import { GatewayError, upstreamJsonRpcError } from '../errors.js';
 import { isJsonObject } from '../config/json-path.js';
 import { rememberedAddressOf } from '../http/remote-address.js';
+import { InFlightMap } from '../in-flight-map.js';
 import { httpRequestIdOf } from '../http/request-id.js';
 import type { Direction, HookRunner, MessageOutcome } from '../hooks/hook-runner.js';
 import type { Caller, Frontend, HookContext, JsonRpcMessage, ToolCall, ToolCallEnded, ToolResult } from '../hooks/types.js';
@@ -72,9 +73,9 @@ class HookedTransport implements Transport {
   onmessage?: Transport['onmessage'];
   private clientQueue: Promise<void> = Promise.resolve();
   private serverQueue: Promise<void> = Promise.resolve();
-  private readonly calls = new Map<string, PendingCall>();
+  private readonly calls = new InFlightMap<string, PendingCall>();
   /** Calls only observed (no hook takes part in calls), by request id, until their answer passes. */
-  private readonly observed = new Map<string, ToolCallEnded>();
+  private readonly observed = new InFlightMap<string, ToolCallEnded>();
   private client: Caller['client'];
   private closeListener: (() => void) | undefined;
 

@@ -30,6 +30,7 @@ import {
   type WebStandardStreamableHTTPServerTransportOptions,
 } from '@modelcontextprotocol/server';
 import { copyWith } from '../copy-with.js';
+import { InFlightMap } from '../in-flight-map.js';
 import type { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError } from './http-answers.js';
 import { errorResponse, isResponse, isStrictRequest, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
@@ -52,9 +53,9 @@ type JsonRpcRequestMessage = JSONRPCMessage & { id: RequestId; method: string };
 
 export class SessionHttpTransport extends WebStandardStreamableHTTPServerTransport {
   /** Requests answered here, by request id, until their answer is sent. */
-  private readonly waiting = new Map<string, PendingAnswer>();
+  private readonly waiting = new InFlightMap<string, PendingAnswer>();
   /** Those whose answer became a stream, by stream id, until their answer is sent. */
-  private readonly streaming = new Map<string, PendingAnswer>();
+  private readonly streaming = new InFlightMap<string, PendingAnswer>();
   private streams = 0;
   private ended = false;
   private readonly store: BoundedEventStore;

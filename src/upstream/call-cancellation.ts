@@ -22,25 +22,35 @@ export interface CancelSignal {
 export class CallCancellation implements CancelSignal {
   aborted = false;
   reason: unknown = undefined;
-  private listeners: (() => void)[] = [];
+  // A call has one listener (its upstream request's); an array is made only for more.
+  private listener: (() => void) | undefined = undefined;
+  private moreListeners: (() => void)[] | undefined = undefined;
 
   abort(reason: unknown = new Error('the call was cancelled')): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const listeners = this.listeners;
-    this.listeners = [];
-    for (const listener of listeners) listener();
+    const { listener, moreListeners } = this;
+    this.listener = undefined;
+    this.moreListeners = undefined;
+    listener?.();
+    if (moreListeners) for (const more of moreListeners) more();
   }
 
   /** Listeners hear the abort once, whatever `options` say, as `{once: true}` would. */
   addEventListener(_type: 'abort', listener: () => void): void {
-    if (!this.aborted) this.listeners.push(listener);
+    if (this.aborted) return;
+    if (this.listener === undefined && this.moreListeners === undefined) this.listener = listener;
+    else (this.moreListeners ??= []).push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    const index = this.listeners.indexOf(listener);
-    if (index >= 0) this.listeners.splice(index, 1);
+    if (this.listener === listener) {
+      this.listener = undefined;
+      return;
+    }
+    const index = this.moreListeners?.indexOf(listener) ?? -1;
+    if (index >= 0) this.moreListeners!.splice(index, 1);
   }
 }
 

@@ -7,7 +7,7 @@
  * request it checks the response's shape with zod twice, decodes the result through its era
  * codec, runs the caller's result schema as a promise, and keeps a timer record and an abort
  * listener in three maps. A gateway hands results on as the server sent them, and that work was
- * a tenth of its CPU per call. Here a request is an id, an entry in one map and a timer.
+ * a tenth of its CPU per call. Here a request is an id, one object and an entry in one map.
  *
  * What the SDK's request path does and this keeps:
  * - ids of their own (`mcpgate-<n>`, strings, which the specification allows), so a response
@@ -28,6 +28,7 @@
  */
 import { ProtocolError, SdkError, SdkErrorCode, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
 import { copyWith } from '../copy-with.js';
+import { InFlightMap } from '../in-flight-map.js';
 import type { CancelSignal } from './call-cancellation.js';
 
 /** The id prefix of requests sent here. */
@@ -44,12 +45,14 @@ export interface LeanRequestOptions {
 }
 
 /**
- * A request sent and not yet answered: settles its promise once, clearing its timer and its abort
- * listener. A class rather than closures: one object per request on the hot path.
+ * A request sent and not yet answered: settles its promise once, removing its abort listener. A
+ * class rather than closures: one object per request on the hot path.
  */
 class Waiting {
   readonly answer: Promise<Record<string, unknown>>;
-  readonly timer: NodeJS.Timeout;
+  /** `performance.now()` past which it has timed out; progress moves it on. */
+  deadline: number;
+  readonly timeout: number;
   readonly onprogress: LeanRequestOptions['onprogress'];
   private resolveAnswer!: (result: Record<string, unknown>) => void;
   private rejectAnswer!: (error: unknown) => void;
@@ -65,7 +68,8 @@ class Waiting {
       this.rejectAnswer = reject;
     });
     this.onprogress = options.onprogress;
-    this.timer = setTimeout(timedOut, options.timeout, this, options.timeout);
+    this.timeout = options.timeout;
+    this.deadline = performance.now() + options.timeout;
     this.signal = options.signal;
     this.signal?.addEventListener('abort', this.aborted, { once: true });
   }
@@ -84,19 +88,25 @@ class Waiting {
   }
 
   private settle(): void {
-    clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.aborted);
   }
 }
 
-function timedOut(waiting: Waiting, timeout: number): void {
-  waiting.requests.giveUp(waiting.id, new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout }));
+/**
+ * How often the requests waiting are checked against their deadlines: a tenth of the timeout,
+ * between 10 ms and 1 s. One timer for all of them rather than one per request: a request's timer
+ * lived as long as the request, and so was copied by every scavenge that found it in flight.
+ */
+function sweepIntervalMs(timeout: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(timeout / 10)));
 }
 
 export class LeanRequests {
   private sent = 0;
   private closed = false;
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly waiting = new InFlightMap<string, Waiting>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private sweepEveryMs = Infinity;
 
   /** Takes its own responses and progress off `transport` (already connected by the SDK client). */
   constructor(private readonly transport: Transport) {
@@ -120,6 +130,7 @@ export class LeanRequests {
     const sentParams = onprogress ? copyWith(params, { _meta: copyWith(params?._meta as object | undefined, { progressToken: id }) }) : params;
     const waiting = new Waiting(this, id, options);
     this.waiting.set(id, waiting);
+    this.sweepWithin(sweepIntervalMs(options.timeout));
     const message = (sentParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: sentParams }) as JSONRPCMessage;
     this.transport.send(message).catch((error: unknown) => {
       if (this.waiting.delete(id)) waiting.reject(error);
@@ -135,7 +146,7 @@ export class LeanRequests {
       if (typeof progressToken !== 'string' || !progressToken.startsWith(ID_PREFIX)) return false;
       const waiting = this.waiting.get(progressToken);
       if (waiting) {
-        waiting.timer.refresh();
+        waiting.deadline = performance.now() + waiting.timeout;
         waiting.onprogress?.(progress);
       }
       return true;
@@ -155,6 +166,29 @@ export class LeanRequests {
     return true;
   }
 
+  /** Runs the sweep at least every `intervalMs` while requests wait. */
+  private sweepWithin(intervalMs: number): void {
+    if (this.sweeper !== undefined && this.sweepEveryMs <= intervalMs) return;
+    clearInterval(this.sweeper);
+    this.sweepEveryMs = intervalMs;
+    this.sweeper = setInterval(() => this.sweep(), intervalMs);
+  }
+
+  /** Gives up on the requests past their deadline; stops when none is left waiting. */
+  private sweep(): void {
+    const now = performance.now();
+    const expired: Waiting[] = [];
+    for (const waiting of this.waiting.values()) if (waiting.deadline <= now) expired.push(waiting);
+    for (const waiting of expired) {
+      this.giveUp(waiting.id, new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: waiting.timeout }));
+    }
+    if (this.waiting.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      this.sweepEveryMs = Infinity;
+    }
+  }
+
   /** Gives up on request `id`: the server is told, the caller gets `reason`. */
   giveUp(id: string, reason: unknown): void {
     const waiting = this.waiting.get(id);
@@ -167,6 +201,8 @@ export class LeanRequests {
 
   private failAll(error: SdkError): void {
     this.closed = true;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const request of waiting) request.reject(error);
