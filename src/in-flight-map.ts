@@ -1,13 +1,13 @@
 /**
- * A `Map` for what is in flight on one session: entries that come and go, rarely more than one
- * at a time.
+ * A `Map` for what is in flight on one session or connection: entries that come and go, rarely
+ * more than one at a time.
  *
  * Why not a plain `Map`: V8 shrinks a Map's table on the `delete` that empties it, so a Map that
  * holds one request at a time allocates a new table for every request, and that table lives until
  * the next one. Young objects that live that long are the ones a scavenge must copy, and then
  * promote (decision 65); a session keeps several such maps, and with many sessions they were the
- * largest part of what survived each scavenge. Here the oldest entry is held in two fields and
- * only the others go into a Map, which a session with one request in flight never touches.
+ * largest part of what survived each scavenge. Here the oldest entry is held in fields of its own
+ * and only the others go into a Map, which a session with one request in flight never touches.
  *
  * Iteration follows insertion order, as a Map's does: the entry in the fields, when there is one,
  * is older than every entry in the Map, because a new entry goes into the fields only when the
