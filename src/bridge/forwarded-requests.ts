@@ -81,13 +81,8 @@ export class ForwardedRequests {
       onprogress: progressRelay(params, (notification) => this.send(notification, id)),
       modern: options.modern,
     };
-    let answer: Promise<Record<string, unknown>>;
-    try {
-      answer = upstream.forward(method, params, forwardOptions);
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-    return answer.then(
+    // `Upstream.forward` reports every failure as a rejection, never by throwing.
+    return upstream.forward(method, params, forwardOptions).then(
       (result) => this.answered(call, result),
       (error: unknown) => this.failed(call, error),
     );

@@ -55,7 +55,7 @@ export function serveStreamableHttp(request: Request, server: string, options: S
     const entry = sessionOf(bridge, sessionId, server);
     if (!entry) return unknownSession(sessionId);
     const response = entry.transport.handleRequest(request);
-    return request.method === 'GET' ? Promise.resolve(response).then((stream) => countedStream(stream, entry)) : response;
+    return request.method === 'GET' ? response.then((stream) => countedStream(stream, entry)) : response;
   }
   return jsonRpcHttpError(405, JsonRpcErrorCode.ServerError, `Method Not Allowed: ${request.method} (the MCP endpoint takes GET, POST and DELETE)`, {
     allow: 'GET, POST, DELETE',

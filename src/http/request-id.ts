@@ -40,8 +40,7 @@ export interface RequestIdOptions {
 export function requestIdMiddleware(options: RequestIdOptions): MiddlewareHandler {
   const { logger, onResponse } = options;
   const accessLog = logger.isLevelEnabled('debug');
-  // Not an async function (decision 64): every request passes here. With Node's server and no
-  // access log, what is left after the route is counting the status.
+  // Not an async function (decision 64): every request passes here.
   return (c, next) => {
     const start = accessLog ? performance.now() : 0;
     const given = c.req.header(REQUEST_ID_HEADER);
@@ -51,7 +50,7 @@ export function requestIdMiddleware(options: RequestIdOptions): MiddlewareHandle
     // head it writes; elsewhere (`app.request()`, another runtime) on the web response.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     outgoing?.setHeader(REQUEST_ID_HEADER, id);
-    if (outgoing && !accessLog) return onResponse ? next().then(() => onResponse(c.res.status)) : next();
+    if (outgoing && !accessLog && !onResponse) return next();
     return next().then(() => {
       if (!outgoing) setHeader(c.res, REQUEST_ID_HEADER, id);
       onResponse?.(c.res.status);

@@ -59,7 +59,7 @@ class Waiting {
   private readonly signal: CancelSignal | undefined;
 
   constructor(
-    readonly requests: LeanRequests,
+    private readonly requests: LeanRequests,
     readonly id: string,
     options: LeanRequestOptions,
   ) {

@@ -387,7 +387,8 @@ export class Upstream {
    * their code and data; progress resets the call timeout.
    */
   forward(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Record<string, unknown>> {
-    // Not an async function: a session's request (nearly all of them) goes on without a frame of its own.
+    // Not an async function: a session's request (nearly all of them) goes on without a frame of
+    // its own. It still never throws: `request` turns every failure into a rejection.
     return options.modern === undefined ? this.forwardOnConnection(method, params, options) : this.forwardModern(method, params, options, options.modern);
   }
 
