@@ -11,13 +11,14 @@
  * `--max-semi-space-size` would say this directly, but V8 reads it only at start-up, and the
  * `#!` line cannot pass it portably (`src/cli/bin.ts`). V8 reads `--semi-space-growth-factor`
  * each time it grows the young generation, so that is the flag set here: 1 (no growth) while the
- * program loads, then after each collection 2 while the young generation is under the cap and 1
- * once it reaches it. Growth happens only inside a collection, and the check runs after each one
- * (a `gc` performance observer), so at worst one growth passes between two checks.
+ * program loads, then after each collection 2 while one doubling stays within the cap (the young
+ * generation is at most half of it) and 1 otherwise. Growth happens only inside a collection, and
+ * the check runs after each one (a `gc` performance observer), so at worst one growth passes
+ * between two checks.
  *
- * The process owner's flags win: with `--max-semi-space-size` or `--semi-space-growth-factor` on
- * the node command line or in `NODE_OPTIONS`, V8's own policy applies (the README's Memory
- * paragraph).
+ * The process owner's flags win: with `--max-semi-space-size` (on the node command line or in
+ * `NODE_OPTIONS`) or `--semi-space-growth-factor` (node's command line only: `NODE_OPTIONS`
+ * refuses it), V8's own policy applies (the README's Memory paragraph).
  *
  * @module
  */
