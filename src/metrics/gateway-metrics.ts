@@ -4,9 +4,10 @@
  *
  * Calls are counted by a hook, the first of the chain: the hook runner is the one place every
  * frontend's tool calls pass through, and being first it sees every call as the caller saw it,
- * refusals by later hooks included. What is a state rather than an event (upstream states,
- * sessions, children) is read when Prometheus scrapes, from the parts that own it, so nothing can
- * drift out of step.
+ * refusals by later hooks included. Calls and HTTP answers are counted in plain numbers and
+ * handed to prom-client when Prometheus scrapes (`call-series.ts` says why). What is a state
+ * rather than an event (upstream states, sessions, children) is read at scrape time too, from the
+ * parts that own it, so nothing can drift out of step.
  *
  * Label values come from the config (server names) or from the servers' own catalogs (tool
  * names): a tool name a caller made up is counted as `(unknown)`, so nobody can grow the
@@ -14,11 +15,12 @@
  *
  * @module
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { isGatewayError } from '../errors.js';
 import { outcomeOfError, outcomeOfResult, type CallOutcome } from '../hooks/call-outcome.js';
-import type { Hook, ToolCall } from '../hooks/types.js';
+import type { Frontend, Hook, ToolCall } from '../hooks/types.js';
 import { UPSTREAM_STATES, type Upstream } from '../upstream/upstream.js';
+import { CallSeries } from './call-series.js';
 
 /** Where the metrics read the gateway's state at scrape time. */
 export interface MetricSources {
@@ -42,30 +44,28 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   /** The hook that counts every tool call; the gateway puts it first in the chain. */
   readonly hook: Hook;
-  private readonly calls: Counter<'server' | 'tool' | 'frontend' | 'outcome'>;
   private readonly callErrors: Counter<'server' | 'code'>;
-  private readonly callDuration: Histogram<'server' | 'tool' | 'outcome'>;
   private readonly hookFailures: Counter<'hook'>;
-  private readonly responses: Counter<'status'>;
   private processMetrics = false;
-  /** Each status's counter, looked up once: prom-client hashes the labels on every `inc` otherwise. */
-  private readonly responseCounters = new Map<number, { inc(): void }>();
-  /**
-   * The counter and histogram series of each label combination seen, so that a call costs one
-   * map lookup instead of prom-client hashing a label object twice. Bounded like the series:
-   * server names from the config, tool names from the catalogs.
-   */
-  private readonly callSeries = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+  /** Every call's count and latency, by server and tool. */
+  private readonly callSeries = new CallSeries(CALL_DURATION_BUCKETS);
+  /** HTTP answers by status. */
+  private readonly statuses = new Map<number, number>();
   /** Each catalog's tool names as a set (a catalog's tool list is replaced, never changed in place). */
   private readonly toolNames = new WeakMap<readonly { name: string }[], Set<string>>();
 
   constructor(private readonly sources: MetricSources) {
     const registers = [this.registry];
-    this.calls = new Counter({
+    const { callSeries, statuses } = this;
+    new Counter({
       name: 'mcpgate_tool_calls_total',
       help: 'Tool calls, by server, tool, frontend (rest, streamable-http, sse, stdio) and outcome (ok, tool_error, error, cancelled).',
       labelNames: ['server', 'tool', 'frontend', 'outcome'],
       registers,
+      collect() {
+        this.reset();
+        for (const { labels, value } of callSeries.counts()) this.inc(labels, value);
+      },
     });
     this.callErrors = new Counter({
       name: 'mcpgate_tool_call_errors_total',
@@ -73,24 +73,24 @@ export class GatewayMetrics {
       labelNames: ['server', 'code'],
       registers,
     });
-    this.callDuration = new Histogram({
-      name: 'mcpgate_tool_call_duration_seconds',
-      help: 'Time from the gateway receiving a tool call to its answer, hooks included.',
-      labelNames: ['server', 'tool', 'outcome'],
-      buckets: CALL_DURATION_BUCKETS,
-      registers,
-    });
+    this.registry.registerMetric(
+      callDurationHistogram('mcpgate_tool_call_duration_seconds', 'Time from the gateway receiving a tool call to its answer, hooks included.', callSeries),
+    );
     this.hookFailures = new Counter({
       name: 'mcpgate_hook_failures_total',
       help: 'Times a hook threw (not a refusal): the message or call it handled got HOOK_FAILED.',
       labelNames: ['hook'],
       registers,
     });
-    this.responses = new Counter({
+    new Counter({
       name: 'mcpgate_http_responses_total',
       help: 'HTTP answers by status: 429 (a caller over --max-concurrent-requests), 413 (body too large), 503 (server unavailable, too many sessions, stopping)…',
       labelNames: ['status'],
       registers,
+      collect() {
+        this.reset();
+        for (const [status, count] of statuses) this.inc({ status: String(status) }, count);
+      },
     });
     this.defineStateGauges(registers);
     this.hook = this.countingHook();
@@ -103,12 +103,7 @@ export class GatewayMetrics {
 
   /** An HTTP request was answered with `status`. */
   responded(status: number): void {
-    let counter = this.responseCounters.get(status);
-    if (counter === undefined) {
-      counter = this.responses.labels({ status: String(status) });
-      this.responseCounters.set(status, counter);
-    }
-    counter.inc();
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
   }
 
   /** The text Prometheus scrapes, and its content type. */
@@ -124,29 +119,18 @@ export class GatewayMetrics {
   }
 
   private countingHook(): Hook {
-    const record = (call: ToolCall, frontend: string, start: number, outcome: CallOutcome): void => {
-      const tool = this.knownTool(call);
-      const key = `${call.server}\u0000${tool}\u0000${frontend}\u0000${outcome}`;
-      let series = this.callSeries.get(key);
-      if (series === undefined) {
-        series = {
-          count: this.calls.labels({ server: call.server, tool, frontend, outcome }),
-          duration: this.callDuration.labels({ server: call.server, tool, outcome }),
-        };
-        this.callSeries.set(key, series);
-      }
-      series.count.inc();
-      series.duration.observe((performance.now() - start) / 1000);
+    const record = (call: ToolCall, frontend: Frontend, start: number, outcome: CallOutcome): void => {
+      this.callSeries.record(call.server, this.knownTool(call), frontend, outcome, (performance.now() - start) / 1000);
     };
     return {
       name: 'metrics',
       // An observer, not an `onToolCall` middleware: counting must not cost a call a chain of promises.
-      observeToolCall: (call, context) => {
+      observeToolCall: (call, { frontend }) => {
         const start = performance.now();
         return (ending) => {
-          if ('result' in ending) return record(call, context.frontend, start, outcomeOfResult(ending.result));
+          if ('result' in ending) return record(call, frontend, start, outcomeOfResult(ending.result));
           const outcome = outcomeOfError(ending.error);
-          record(call, context.frontend, start, outcome);
+          record(call, frontend, start, outcome);
           // Calls to servers fail with a `GatewayError`; anything else is a hook that threw, which
           // its caller receives as HOOK_FAILED.
           if (outcome === 'error') this.callErrors.inc({ server: call.server, code: isGatewayError(ending.error) ? ending.error.code : 'HOOK_FAILED' });
@@ -228,4 +212,25 @@ export class GatewayMetrics {
       },
     });
   }
+}
+
+/**
+ * The call latency histogram as a metric of the registry, its samples read from `series` at
+ * scrape time. prom-client's `Histogram` has no way to be given counts it did not observe one by
+ * one; the registry takes any metric whose `get()` answers in the shape its own metrics do (the
+ * one `getMetricsAsJSON()` documents), which this does, so the text Prometheus reads is the one
+ * a prom-client histogram of these buckets would write.
+ */
+function callDurationHistogram(name: string, help: string, series: CallSeries): Metric {
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get: async () => ({ name, help, type: 'histogram', aggregator: 'sum', values: [...series.histogram(name)] }),
+    /** `Registry.resetMetrics()`: every call series starts again, the counter's too (they are one). */
+    reset: () => series.clear(),
+  };
+  // The registry's parameter type names prom-client's own classes; it only calls `get` and `reset`.
+  return metric as unknown as Metric;
 }

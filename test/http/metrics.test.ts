@@ -69,6 +69,7 @@ describe('/metrics', () => {
     expect((await post(`${url}/fixture/tool_error`, {})).status).toBe(500);
     expect((await post(`${url}/shared/echo`, { message: 'boom' })).status).toBe(500);
     expect((await post(`${url}/shared/echo`, { message: 'refuse' })).status).toBe(403);
+    expect((await post(`${url}/shared/slow`, { ms: 300 })).status).toBe(200);
 
     const streamable = await connectClient(`${url}/own/mcp`, 'streamable-http');
     await streamable.callTool({ name: 'echo', arguments: { message: 'mcp' } });
@@ -93,12 +94,24 @@ describe('/metrics', () => {
     // The aggregated endpoint's calls are counted under the real server and tool.
     expect(calls({ server: 'shared', tool: 'echo', frontend: 'streamable-http', outcome: 'ok' })).toBe(1);
 
+    // Counts are handed to prom-client at each scrape: a second scrape shows the same, not twice as much.
+    const again = await scrape(url);
+    expect(valueOf(again, 'mcpgate_tool_calls_total', { server: 'shared', tool: 'echo', frontend: 'rest', outcome: 'ok' })).toBe(2);
+    expect(valueOf(again, 'mcpgate_tool_call_duration_seconds_count', { server: 'shared', tool: 'echo', outcome: 'ok' })).toBe(4);
+
     expect(valueOf(samples, 'mcpgate_tool_call_errors_total', { server: 'shared', code: 'HOOK_FAILED' })).toBe(1);
     expect(valueOf(samples, 'mcpgate_tool_call_errors_total', { server: 'shared', code: 'FORBIDDEN' })).toBe(1);
     expect(valueOf(samples, 'mcpgate_hook_failures_total', { hook: 'fails-on-boom' })).toBe(1);
     expect(valueOf(samples, 'mcpgate_tool_call_duration_seconds_count', { server: 'shared', tool: 'echo', outcome: 'ok' })).toBe(4);
     expect(valueOf(samples, 'mcpgate_tool_call_duration_seconds_bucket', { server: 'shared', tool: 'echo', outcome: 'ok', le: '+Inf' })).toBe(4);
     expect(valueOf(samples, 'mcpgate_tool_call_duration_seconds_sum', { server: 'shared', tool: 'echo', outcome: 'ok' })).toBeGreaterThan(0);
+    // Buckets are cumulative: a call that took 300 ms is under every bound from 0.5 s up and none below 0.25 s.
+    const slowBucket = (le: string) => valueOf(samples, 'mcpgate_tool_call_duration_seconds_bucket', { server: 'shared', tool: 'slow', outcome: 'ok', le });
+    expect([slowBucket('0.1'), slowBucket('0.25'), slowBucket('0.5'), slowBucket('120'), slowBucket('+Inf')]).toEqual([0, 0, 1, 1, 1]);
+    expect(valueOf(samples, 'mcpgate_tool_call_duration_seconds_sum', { server: 'shared', tool: 'slow', outcome: 'ok' })).toBeGreaterThanOrEqual(0.3);
+    const echoBuckets = samples.filter((sample) => sample.name === 'mcpgate_tool_call_duration_seconds_bucket' && sample.labels.tool === 'echo' && sample.labels.server === 'shared' && sample.labels.outcome === 'ok');
+    expect(echoBuckets.map((sample) => sample.labels.le)).toEqual(['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '120', '+Inf']);
+    expect(echoBuckets.every((sample, index) => index === 0 || sample.value >= echoBuckets[index - 1]!.value), 'non-decreasing').toBe(true);
 
     expect(valueOf(samples, 'mcpgate_mcp_sessions', { server: 'own', endpoint: 'streamable-http' })).toBe(1);
     expect(valueOf(samples, 'mcpgate_mcp_sessions', { server: 'shared', endpoint: 'sse' })).toBe(1);
@@ -106,6 +119,7 @@ describe('/metrics', () => {
     // Three supervised children and the per-session one.
     expect(valueOf(samples, 'mcpgate_child_processes')).toBe(4);
     expect(valueOf(samples, 'mcpgate_http_responses_total', { status: '403' })).toBe(1);
+    expect(valueOf(samples, 'mcpgate_http_responses_total', { status: '500' })).toBe(2);
     expect(valueOf(samples, 'mcpgate_upstream_tools', { server: 'shared' })).toBe(11);
     // Process metrics come along under their usual names.
     expect(valueOf(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
