@@ -15,7 +15,6 @@ import {
   errorResponse,
   gatewayErrorResponse,
   JsonRpcErrorCode,
-  keyOf,
   progressRelay,
   resultResponse,
   type JsonRpcRequest,
@@ -40,13 +39,12 @@ const NO_OPTIONS: ForwardingOptions = {};
 /** A forwarded request waiting for the server's answer. */
 interface InFlight {
   id: RequestId;
-  key: string;
   cancellation: CallCancellation;
   shape: ForwardingOptions['shape'];
 }
 
 export class ForwardedRequests {
-  private readonly calls = new InFlightMap<string, InFlight>();
+  private readonly calls = new InFlightMap<RequestId, InFlight>();
 
   constructor(private readonly send: SendToClient) {}
 
@@ -69,13 +67,12 @@ export class ForwardedRequests {
   forward(upstream: Upstream, request: JsonRpcRequest, options: ForwardingOptions = NO_OPTIONS): Promise<void> {
     const { id, method } = request;
     const params = options.params ?? request.params;
-    const key = keyOf(id);
-    if (this.calls.has(key)) {
+    if (this.calls.has(id)) {
       this.send(errorResponse(id, JsonRpcErrorCode.InvalidRequest, `request id ${JSON.stringify(id)} is already in use by a request in flight`), id);
       return Promise.resolve();
     }
-    const call: InFlight = { id, key, cancellation: new CallCancellation(), shape: options.shape };
-    this.calls.set(key, call);
+    const call: InFlight = { id, cancellation: new CallCancellation(), shape: options.shape };
+    this.calls.set(id, call);
     const forwardOptions: ForwardOptions = {
       signal: call.cancellation,
       onprogress: progressRelay(params, (notification) => this.send(notification, id)),
@@ -108,15 +105,14 @@ export class ForwardedRequests {
   }
 
   private done(call: InFlight): void {
-    if (this.calls.get(call.key) === call) this.calls.delete(call.key);
+    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
   }
 
   /** `notifications/cancelled` from the client: aborts that request, if it is one of these. */
   cancel(requestId: unknown): void {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-    const key = keyOf(requestId);
-    this.calls.get(key)?.cancellation.abort();
-    this.calls.delete(key);
+    this.calls.get(requestId)?.cancellation.abort();
+    this.calls.delete(requestId);
   }
 
   abortAll(): void {

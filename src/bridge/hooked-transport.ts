@@ -33,7 +33,6 @@ import {
   isNotification,
   isRequest,
   isResponse,
-  keyOf,
   resultResponse,
   type RequestId,
 } from './json-rpc.js';
@@ -73,9 +72,9 @@ class HookedTransport implements Transport {
   onmessage?: Transport['onmessage'];
   private clientQueue: Promise<void> = Promise.resolve();
   private serverQueue: Promise<void> = Promise.resolve();
-  private readonly calls = new InFlightMap<string, PendingCall>();
+  private readonly calls = new InFlightMap<RequestId, PendingCall>();
   /** Calls only observed (no hook takes part in calls), by request id, until their answer passes. */
-  private readonly observed = new InFlightMap<string, ToolCallEnded>();
+  private readonly observed = new InFlightMap<RequestId, ToolCallEnded>();
   private client: Caller['client'];
   private closeListener: (() => void) | undefined;
 
@@ -123,7 +122,7 @@ class HookedTransport implements Transport {
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isResponse(message) && message.id !== null) {
-      const key = keyOf(message.id);
+      const key = message.id;
       const call = this.calls.get(key);
       if (call?.settle) {
         // The session's answer to a hooked call: the call's hooks see it before the client does.
@@ -216,7 +215,7 @@ class HookedTransport implements Transport {
   /** The observers are told that the call starts; `send` tells them how it ended when its answer passes. */
   private observe(request: ToolCallRequest, extra: MessageExtraInfo | undefined): void {
     const call = this.toolCallOf(request);
-    const key = keyOf(request.id);
+    const key = request.id;
     // Malformed arguments are refused by the session before any call, as the tool hooks' path does.
     if (!call || this.calls.has(key) || this.observed.has(key) || malformedArguments(request.id, request.params)) return;
     const ended = this.hooks.runner.observeToolCall(call, this.context(extra));
@@ -225,7 +224,7 @@ class HookedTransport implements Transport {
 
   private async callTool(request: ToolCallRequest, extra: MessageExtraInfo | undefined): Promise<void> {
     const call = this.toolCallOf(request);
-    const key = keyOf(request.id);
+    const key = request.id;
     if (!call || this.calls.has(key)) return this.onmessage?.(request, extra);
     // Refused before the tool hooks, which take `arguments` to be an object.
     const malformed = malformedArguments(request.id, request.params);
@@ -264,7 +263,7 @@ class HookedTransport implements Transport {
 
   private cancelCall(requestId: unknown): void {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-    const key = keyOf(requestId);
+    const key = requestId;
     const ended = this.observed.get(key);
     if (ended) {
       // The session does not answer a cancelled request: the call ends here.

@@ -24,7 +24,7 @@ import type { ChildProcessRegistry } from '../upstream/child-registry.js';
 import type { HttpAuthOptions } from '../upstream/connect.js';
 import { describeError } from '../errors.js';
 import type { BridgeSession } from './bridge-session.js';
-import { errorResponse, isRequest, isResponse, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
+import { errorResponse, isRequest, isResponse, JsonRpcErrorCode, type RequestId } from './json-rpc.js';
 import { createRelayTransport, initialKind, type RelayTransport } from './relay-transport.js';
 import { filterToolList, refusedToolCall, type AllowsTool } from './tool-policy.js';
 
@@ -52,7 +52,7 @@ export class PipedSession implements BridgeSession {
   readonly server: string;
   private readonly link: RelayTransport;
   private readonly started: Promise<void>;
-  private readonly pending = new Map<string, PendingRequest>();
+  private readonly pending = new Map<RequestId, PendingRequest>();
   private readonly logger: Logger;
   private ended = false;
 
@@ -87,7 +87,7 @@ export class PipedSession implements BridgeSession {
         if (refusal) return this.toClient(refusal);
       }
       const token = (message.params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
-      this.pending.set(keyOf(message.id), {
+      this.pending.set(message.id, {
         id: message.id,
         method: message.method,
         ...(typeof token === 'string' || typeof token === 'number' ? { progressToken: token } : {}),
@@ -97,7 +97,7 @@ export class PipedSession implements BridgeSession {
       await this.started;
       await this.link.transport.send(message);
     } catch (error) {
-      if (isRequest(message) && this.pending.delete(keyOf(message.id))) {
+      if (isRequest(message) && this.pending.delete(message.id)) {
         this.toClient(errorResponse(message.id, JsonRpcErrorCode.InternalError, `mcpgate could not deliver ${message.method} to server "${this.server}": ${describeError(error)}`));
       }
     }
@@ -106,8 +106,8 @@ export class PipedSession implements BridgeSession {
   private fromServer(message: JSONRPCMessage): void {
     if (this.ended) return;
     if (isResponse(message)) {
-      const request = message.id === null ? undefined : this.pending.get(keyOf(message.id));
-      if (request) this.pending.delete(keyOf(request.id));
+      const request = message.id === null ? undefined : this.pending.get(message.id);
+      if (request) this.pending.delete(request.id);
       if (request?.method === 'initialize' && 'result' in message) {
         // Later HTTP requests must carry the negotiated version (a raw pipe has no SDK client to do it).
         const version = (message.result as { protocolVersion?: unknown }).protocolVersion;

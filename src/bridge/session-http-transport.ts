@@ -33,7 +33,7 @@ import { copyWith } from '../copy-with.js';
 import { InFlightMap } from '../in-flight-map.js';
 import type { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError } from './http-answers.js';
-import { errorResponse, isResponse, isStrictRequest, JsonRpcErrorCode, keyOf, type RequestId } from './json-rpc.js';
+import { errorResponse, isResponse, isStrictRequest, JsonRpcErrorCode, type RequestId } from './json-rpc.js';
 import { SSE_KEEP_ALIVE_MS, SSE_RESPONSE_HEADERS, sseData } from './sse-server-transport.js';
 
 /** Streams opened here are told apart from the SDK's (UUIDs) by their id. */
@@ -53,7 +53,7 @@ type JsonRpcRequestMessage = JSONRPCMessage & { id: RequestId; method: string };
 
 export class SessionHttpTransport extends WebStandardStreamableHTTPServerTransport {
   /** Requests answered here, by request id, until their answer is sent. */
-  private readonly waiting = new InFlightMap<string, PendingAnswer>();
+  private readonly waiting = new InFlightMap<RequestId, PendingAnswer>();
   /** Those whose answer became a stream, by stream id, until their answer is sent. */
   private readonly streaming = new InFlightMap<string, PendingAnswer>();
   private streams = 0;
@@ -85,7 +85,7 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
       const answered = isResponse(message) && message.id !== null ? message.id : undefined;
       const related = answered ?? options?.relatedRequestId;
       if (related !== undefined) {
-        const key = keyOf(related);
+        const key = related;
         const pending = this.waiting.get(key);
         if (pending) {
           if (answered !== undefined) this.waiting.delete(key);
@@ -115,7 +115,7 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
   private answerableHere(request: Request, body: unknown): JsonRpcRequestMessage | undefined {
     if (this.ended || this.sessionId === undefined || !isStrictRequest(body) || body.method === 'initialize') return undefined;
     if ((body.params?._meta as { progressToken?: unknown } | undefined)?.progressToken !== undefined) return undefined;
-    if (this.waiting.has(keyOf(body.id))) return undefined;
+    if (this.waiting.has(body.id)) return undefined;
     const { headers } = request;
     if (headers.get('mcp-session-id') !== this.sessionId) return undefined;
     const accept = headers.get('accept');
@@ -129,7 +129,7 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
     const protocolVersion = request.headers.get('mcp-protocol-version') ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
     return new Promise((resolve) => {
       this.waiting.set(
-        keyOf(message.id),
+        message.id,
         new PendingAnswer(message.id, resolve, {
           sessionId: this.sessionId!,
           keepAliveMs: this.keepAliveMs,

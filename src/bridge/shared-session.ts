@@ -24,7 +24,6 @@ import {
   isRequest,
   isResponse,
   JsonRpcErrorCode,
-  keyOf,
   negotiatedProtocolVersion,
   resultResponse,
   type JsonRpcNotification,
@@ -58,7 +57,7 @@ export class SharedSession implements BridgeSession {
   private logThreshold = 0;
   private readonly forwarded = new ForwardedRequests((message, relatedRequestId) => this.send(message, relatedRequestId));
   /** The client's answers to requests the server sent it through this session. */
-  private readonly awaitingClient = new Map<string, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
+  private readonly awaitingClient = new Map<RequestId, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
   private serverRequestIds = 0;
   private closed = false;
   private readonly allowsTool = (tool: string): boolean => this.hub.upstream.allowsTool(tool);
@@ -129,7 +128,7 @@ export class SharedSession implements BridgeSession {
     // A prefix no client uses, so the client's answer cannot be mistaken for anything else.
     const id = `mcpgate-${++this.serverRequestIds}`;
     return new Promise((resolve, reject) => {
-      this.awaitingClient.set(keyOf(id), { resolve, reject });
+      this.awaitingClient.set(id, { resolve, reject });
       const request = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) } as JSONRPCMessage;
       this.send(request, this.forwarded.latestId);
     });
@@ -236,9 +235,9 @@ export class SharedSession implements BridgeSession {
 
   private settleClientAnswer(message: JSONRPCMessage & { id: RequestId | null }): void {
     if (message.id === null) return;
-    const waiting = this.awaitingClient.get(keyOf(message.id));
+    const waiting = this.awaitingClient.get(message.id);
     if (!waiting) return;
-    this.awaitingClient.delete(keyOf(message.id));
+    this.awaitingClient.delete(message.id);
     if ('result' in message) waiting.resolve(message.result as Record<string, unknown>);
     else if ('error' in message) {
       const { code, message: text, data } = message.error as { code: number; message: string; data?: unknown };

@@ -85,7 +85,6 @@ function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: 
 }
 
 /** Keys a request id so that the string "1" and the number 1 stay distinct. */
-const keyOf = (id: RequestId): string => `${typeof id}:${String(id)}`;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -102,9 +101,9 @@ export class StdioRelay {
   private current: Connection | undefined;
   private initializeParams: Record<string, unknown> | undefined;
   private clientInitializeId: RequestId | undefined;
-  private readonly pending = new Map<string, PendingRequest>();
+  private readonly pending = new Map<RequestId, PendingRequest>();
   /** Answers to the relay's own requests (the re-initialize handshake), never forwarded. */
-  private readonly internal = new Map<string, (message: JSONRPCMessage) => void>();
+  private readonly internal = new Map<RequestId, (message: JSONRPCMessage) => void>();
   private internalIds = 0;
   private ended = false;
   private resolveOutcome!: (outcome: RelayOutcome) => void;
@@ -203,18 +202,18 @@ export class StdioRelay {
         this.clientInitializeId = message.id;
       }
       request = { id: message.id, method: message.method };
-      this.pending.set(keyOf(message.id), request);
+      this.pending.set(message.id, request);
     } else if ('method' in message && message.method === 'notifications/cancelled') {
       // The client expects no answer any more; the server's, if it comes, is still passed on.
       const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
-      if (typeof requestId === 'string' || typeof requestId === 'number') this.pending.delete(keyOf(requestId));
+      if (typeof requestId === 'string' || typeof requestId === 'number') this.pending.delete(requestId);
     }
     try {
       const connection = await this.deliver(message, 0);
       if (request) request.connection = connection;
     } catch (error) {
       const reason = describeHttpFailure(error);
-      if (request && this.pending.delete(keyOf(request.id))) {
+      if (request && this.pending.delete(request.id)) {
         this.answerWithError(request, `could not deliver it: ${reason}`);
       } else if (!this.ended) {
         const what = 'method' in message ? message.method : 'a response';
@@ -347,7 +346,7 @@ export class StdioRelay {
     const timeoutMs = this.options.handshakeTimeoutMs ?? 15_000;
     let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<JSONRPCMessage>((resolve, reject) => {
-      this.internal.set(keyOf(id), resolve);
+      this.internal.set(id, resolve);
       timer = setTimeout(() => reject(new Error(`the server did not answer initialize within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
     });
@@ -361,13 +360,13 @@ export class StdioRelay {
       await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     } finally {
       clearTimeout(timer);
-      this.internal.delete(keyOf(id));
+      this.internal.delete(id);
     }
   }
 
   private fromServer(connection: Connection, message: JSONRPCMessage): void {
     if (isResponse(message) && message.id !== null) {
-      const key = keyOf(message.id);
+      const key = message.id;
       const internal = this.internal.get(key);
       if (internal) return internal(message);
       const request = this.pending.get(key);
