@@ -4,14 +4,14 @@
  * `app.request()`, and inside a library user's own server.
  *
  * Order of the layers, outermost first: the root path a reverse proxy adds is stripped; the
- * request id (so every answer carries one); the refusal of new requests while the gateway stops;
- * CORS (so every answer, errors and 401s included, carries its headers); the API key; then health
+ * request id (so every answer carries one), with the refusal of new requests while the gateway
+ * stops; CORS (so every answer, errors and 401s included, carries its headers); the API key; then health
  * and metrics routes at the root, the per-caller concurrency limit, the MCP endpoints, and the
  * REST frontend at the path prefix.
  *
  * @module
  */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { getPath } from 'hono/utils/url';
 import type { Bridge } from '../bridge/bridge.js';
@@ -26,7 +26,7 @@ import { restRoutes } from '../rest/routes.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { apiKeyCheck, apiKeyGuard, holdsApiKey } from './auth.js';
 import { concurrencyLimit } from './concurrency-limit.js';
-import { dnsRebindingGuard } from './dns-rebinding.js';
+import { dnsRebindingCheck } from './dns-rebinding.js';
 import { HEALTH_PATHS, healthRoutes } from './health.js';
 import { RememberingRouter } from './remembering-router.js';
 import { requestIdMiddleware } from './request-id.js';
@@ -57,8 +57,13 @@ export function createApp(context: AppContext): Hono {
   const { metrics } = context;
   const app = new Hono({ getPath: rootPathStripper(rest.rootPath), router: new RememberingRouter() });
 
-  app.use(requestIdMiddleware({ logger: context.logger, ...(metrics ? { onResponse: (status: number) => metrics.responded(status) } : {}) }));
-  app.use(refuseWhileStopping(context.stopping));
+  app.use(
+    requestIdMiddleware({
+      logger: context.logger,
+      refuse: (c) => (context.stopping() ? shuttingDown(c) : undefined),
+      ...(metrics ? { onResponse: (status: number) => metrics.responded(status) } : {}),
+    }),
+  );
   if (corsSettings.allowOrigins.length > 0) app.use(corsMiddleware(corsSettings.allowOrigins));
   // Health stays open for orchestrators, and metrics when asked (`--metrics-public`). Strict mode
   // guards everything else, unknown paths included; otherwise the REST routes guard what reaches
@@ -78,13 +83,13 @@ export function createApp(context: AppContext): Hono {
   if (limits.maxConcurrentRequests > 0) app.use(concurrencyLimit({ max: limits.maxConcurrentRequests, byApiKey: auth.apiKeys.length > 0 }));
   // MCP clients are often local tools reached as localhost: checking Host and Origin keeps a web
   // page from reaching them through DNS rebinding.
-  const mcpGuards = [
-    dnsRebindingGuard({ bindHost: context.config.host, allowedHosts: context.settings.mcp.allowedHosts, allowedOrigins: corsSettings.allowOrigins }),
-    ...(check && !auth.strict ? [apiKeyGuard(check)] : []),
+  const mcpChecks = [
+    dnsRebindingCheck({ bindHost: context.config.host, allowedHosts: context.settings.mcp.allowedHosts, allowedOrigins: corsSettings.allowOrigins }),
+    ...(check && !auth.strict ? [check] : []),
   ];
   app.route(
     '/',
-    mcpRoutes({ bridge: context.bridge, mode: context.config.mode, singleServer: context.singleServer, maxBodyBytes: rest.maxBodyBytes, guards: mcpGuards }),
+    mcpRoutes({ bridge: context.bridge, mode: context.config.mode, singleServer: context.singleServer, maxBodyBytes: rest.maxBodyBytes, checks: mcpChecks }),
   );
   app.route(rest.pathPrefix || '/', restRoutes({ ...context, authorize: auth.strict ? undefined : check }));
 
@@ -95,10 +100,7 @@ export function createApp(context: AppContext): Hono {
     return target === undefined ? c.json({ detail: 'Not Found' }, 404) : c.redirect(`${rest.rootPath}${target}`);
   });
   app.onError((error, c) => {
-    if (error instanceof GatewayError) {
-      if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
-      return c.json({ detail: { message: error.message, code: error.code } }, error.status as 500);
-    }
+    if (error instanceof GatewayError) return gatewayErrorAnswer(c, error);
     // A bug of ours: log it with its stack, answer without leaking internals.
     context.logger.error({ err: error, path: c.req.path }, 'unhandled error in a route');
     return c.json({ detail: { message: 'Internal Server Error' } }, 500);
@@ -106,14 +108,19 @@ export function createApp(context: AppContext): Hono {
   return app;
 }
 
+/** A refusal or failure the gateway names: its status, `Retry-After` when it has one, and `{detail: {message, code}}`. */
+function gatewayErrorAnswer(c: Context, error: GatewayError): Response {
+  if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
+  return c.json({ detail: { message: error.message, code: error.code } }, error.status as 500);
+}
+
 /** 503 with `Connection: close` for what arrives once the gateway is stopping, so clients go elsewhere. */
-function refuseWhileStopping(stopping: () => boolean): MiddlewareHandler {
-  // Not an async function: every request passes here, and `next()` is already the promise to return.
-  return (c, next) => {
-    if (!stopping()) return next();
-    c.header('Connection', 'close');
-    throw new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', { retryAfterSeconds: 5 });
-  };
+function shuttingDown(c: Context): Response {
+  c.header('Connection', 'close');
+  return gatewayErrorAnswer(
+    c,
+    new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', { retryAfterSeconds: 5 }),
+  );
 }
 
 /**

@@ -38,7 +38,7 @@
  *
  * @module
  */
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import {
   LOOPBACK_HOSTNAMES,
   allowedHostProblem,
@@ -65,23 +65,22 @@ const REMEMBERED_HOST_HEADERS = 16;
 type Check = (c: Context, host: string) => string | undefined;
 
 /**
- * Middleware refusing requests whose `Host` or `Origin` header is not allowed (see the module
- * comment for the rules).
+ * The refusal (403) of a request whose `Host` or `Origin` header is not allowed (see the module
+ * comment for the rules), or undefined when it may pass. A check the MCP endpoints call, not a
+ * middleware: every MCP request passes here, and each middleware layer costs a request an async
+ * step of Hono's.
  *
  * @throws GatewayError CONFIG_INVALID when an `allowedHosts` entry is not `host[:port]` or `*`.
  */
-export function dnsRebindingGuard(options: DnsRebindingGuardOptions): MiddlewareHandler {
+export function dnsRebindingCheck(options: DnsRebindingGuardOptions): (c: Context) => Response | undefined {
   const checkHost = hostCheck(options);
   const checkOrigin = originCheck(options.allowedOrigins);
-  // Not an async function: every MCP request passes here, and `next()` is already the promise to return.
-  return (c, next) => {
+  return (c) => {
     // Node's server builds the URL from the Host header; an HTTP/2 request has :authority instead.
     const host = c.req.header('host') ?? new URL(c.req.url).host;
     const refusal = checkHost(c, host) ?? checkOrigin(c, host);
-    if (refusal !== undefined) {
-      return Promise.resolve(c.json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: ${refusal}` }, id: null }, 403));
-    }
-    return next();
+    if (refusal === undefined) return undefined;
+    return c.json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: ${refusal}` }, id: null }, 403);
   };
 }
 

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from '../log/logger.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -35,10 +35,17 @@ export interface RequestIdOptions {
   logger: Logger;
   /** Told every answer's status (the metrics count them). */
   onResponse?: (status: number) => void;
+  /**
+   * Asked once the request has its id: an answer it returns is the request's answer (the
+   * gateway's refusal while it stops), counted and logged like any. Here rather than in a
+   * middleware of its own: every request passes here, and each middleware layer costs a request
+   * an async step of Hono's.
+   */
+  refuse?: (c: Context) => Response | undefined;
 }
 
 export function requestIdMiddleware(options: RequestIdOptions): MiddlewareHandler {
-  const { logger, onResponse } = options;
+  const { logger, onResponse, refuse } = options;
   const accessLog = logger.isLevelEnabled('debug');
   // Not an async function (decision 64): every request passes here.
   return (c, next) => {
@@ -50,8 +57,11 @@ export function requestIdMiddleware(options: RequestIdOptions): MiddlewareHandle
     // head it writes; elsewhere (`app.request()`, another runtime) on the web response.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     outgoing?.setHeader(REQUEST_ID_HEADER, id);
-    if (outgoing && !accessLog && !onResponse) return next();
-    return next().then(() => {
+    const refusal = refuse?.(c);
+    if (refusal !== undefined) c.res = refusal;
+    const answered = refusal === undefined ? next() : Promise.resolve();
+    if (outgoing && !accessLog && !onResponse) return answered;
+    return answered.then(() => {
       if (!outgoing) setHeader(c.res, REQUEST_ID_HEADER, id);
       onResponse?.(c.res.status);
       if (accessLog) {

@@ -1,16 +1,16 @@
 /**
- * The DNS-rebinding guard on a small Hono app, with real `Request` objects: which `Host` and
+ * The DNS-rebinding check on a small Hono app, with real `Request` objects: which `Host` and
  * `Origin` headers pass, and the 403 JSON-RPC answer for those that do not.
  */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { dnsRebindingGuard, type DnsRebindingGuardOptions } from '../../src/http/dns-rebinding.js';
+import { dnsRebindingCheck, type DnsRebindingGuardOptions } from '../../src/http/dns-rebinding.js';
 import { GatewayError } from '../../src/errors.js';
 
 function appWith(options: Partial<DnsRebindingGuardOptions> = {}): Hono {
   const app = new Hono();
-  app.use(dnsRebindingGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], ...options }));
-  app.post('/mcp', (c) => c.json({ ok: true }));
+  const check = dnsRebindingCheck({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], ...options });
+  app.post('/mcp', (c) => check(c) ?? c.json({ ok: true }));
   return app;
 }
 
@@ -96,7 +96,7 @@ describe('Host check, allowed hosts', () => {
   });
 
   it('refuses an entry that is not host[:port] when the guard is built', () => {
-    expect(() => dnsRebindingGuard({ bindHost: '127.0.0.1', allowedHosts: ['http://x/'], allowedOrigins: [] })).toThrow(GatewayError);
+    expect(() => dnsRebindingCheck({ bindHost: '127.0.0.1', allowedHosts: ['http://x/'], allowedOrigins: [] })).toThrow(GatewayError);
   });
 });
 
