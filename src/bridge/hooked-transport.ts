@@ -122,17 +122,16 @@ class HookedTransport implements Transport {
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isResponse(message) && message.id !== null) {
-      const key = message.id;
-      const call = this.calls.get(key);
+      const call = this.calls.get(message.id);
       if (call?.settle) {
         // The session's answer to a hooked call: the call's hooks see it before the client does.
         if ('result' in message) call.settle.resolve(message.result as ToolResult);
         else call.settle.reject(upstreamJsonRpcError(message.error as { code: number; message: string; data?: unknown }));
         return call.answered;
       }
-      const ended = this.observed.size > 0 ? this.observed.get(key) : undefined;
+      const ended = this.observed.size > 0 ? this.observed.get(message.id) : undefined;
       if (ended) {
-        this.observed.delete(key);
+        this.observed.delete(message.id);
         ended('result' in message ? { result: message.result as ToolResult } : { error: upstreamJsonRpcError(message.error as { code: number; message: string; data?: unknown }) });
       }
     }
@@ -215,23 +214,21 @@ class HookedTransport implements Transport {
   /** The observers are told that the call starts; `send` tells them how it ended when its answer passes. */
   private observe(request: ToolCallRequest, extra: MessageExtraInfo | undefined): void {
     const call = this.toolCallOf(request);
-    const key = request.id;
     // Malformed arguments are refused by the session before any call, as the tool hooks' path does.
-    if (!call || this.calls.has(key) || this.observed.has(key) || malformedArguments(request.id, request.params)) return;
+    if (!call || this.calls.has(request.id) || this.observed.has(request.id) || malformedArguments(request.id, request.params)) return;
     const ended = this.hooks.runner.observeToolCall(call, this.context(extra));
-    if (ended) this.observed.set(key, ended);
+    if (ended) this.observed.set(request.id, ended);
   }
 
   private async callTool(request: ToolCallRequest, extra: MessageExtraInfo | undefined): Promise<void> {
     const call = this.toolCallOf(request);
-    const key = request.id;
-    if (!call || this.calls.has(key)) return this.onmessage?.(request, extra);
+    if (!call || this.calls.has(request.id)) return this.onmessage?.(request, extra);
     // Refused before the tool hooks, which take `arguments` to be an object.
     const malformed = malformedArguments(request.id, request.params);
     if (malformed) return void this.send(malformed, { relatedRequestId: request.id }).catch(() => undefined);
     let markAnswered!: () => void;
     const pending: PendingCall = { cancelled: false, answered: new Promise((resolve) => (markAnswered = resolve)) };
-    this.calls.set(key, pending);
+    this.calls.set(request.id, pending);
     let answer: JSONRPCMessage;
     try {
       const result = await this.hooks.runner.callTool(call, this.context(extra), (performed) => {
@@ -245,7 +242,7 @@ class HookedTransport implements Transport {
     } catch (error) {
       answer = gatewayErrorResponse(request.id, error);
     } finally {
-      this.calls.delete(key);
+      this.calls.delete(request.id);
     }
     // A cancelled request gets no answer, as the specification says.
     if (!pending.cancelled) await this.send(answer, { relatedRequestId: request.id }).catch(() => undefined);
@@ -263,14 +260,13 @@ class HookedTransport implements Transport {
 
   private cancelCall(requestId: unknown): void {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-    const key = requestId;
-    const ended = this.observed.get(key);
+    const ended = this.observed.get(requestId);
     if (ended) {
       // The session does not answer a cancelled request: the call ends here.
-      this.observed.delete(key);
+      this.observed.delete(requestId);
       ended({ error: new GatewayError('CALL_ABORTED', 'the client cancelled the call') });
     }
-    const call = this.calls.get(key);
+    const call = this.calls.get(requestId);
     if (!call) return;
     call.cancelled = true;
     call.settle?.reject(new GatewayError('CALL_ABORTED', 'the client cancelled the call'));

@@ -85,10 +85,9 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
       const answered = isResponse(message) && message.id !== null ? message.id : undefined;
       const related = answered ?? options?.relatedRequestId;
       if (related !== undefined) {
-        const key = related;
-        const pending = this.waiting.get(key);
+        const pending = this.waiting.get(related);
         if (pending) {
-          if (answered !== undefined) this.waiting.delete(key);
+          if (answered !== undefined) this.waiting.delete(related);
           return pending.deliver(message, answered !== undefined);
         }
       }

@@ -366,11 +366,10 @@ export class StdioRelay {
 
   private fromServer(connection: Connection, message: JSONRPCMessage): void {
     if (isResponse(message) && message.id !== null) {
-      const key = message.id;
-      const internal = this.internal.get(key);
+      const internal = this.internal.get(message.id);
       if (internal) return internal(message);
-      const request = this.pending.get(key);
-      this.pending.delete(key);
+      const request = this.pending.get(message.id);
+      this.pending.delete(message.id);
       if (message.id === this.clientInitializeId) this.useProtocolVersion(connection, message);
       if (request?.method === 'tools/list' && 'result' in message) {
         return this.toClient({ ...message, result: filterToolList((tool) => this.allowsTool(tool), message.result as Record<string, unknown>) } as JSONRPCMessage);
