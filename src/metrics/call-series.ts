@@ -4,9 +4,8 @@
  *
  * Why not prom-client's `inc` and `observe`: they hash and check the label object on every call,
  * the children `labels()` returns included (they keep the labels and hash them again), and
- * allocate as they go. At the rate a busy gateway answers calls that was most of what counting
- * cost: on `/mcp` at 64 calls in flight, gateway CPU per call was 9–16% lower without metrics
- * (`npm run bench -- --only hooks`). Here a call finds its series with two map lookups (server,
+ * allocate as they go. At the rate a busy gateway answers calls that was the larger part of what
+ * counting cost (decision 67 has the figures). Here a call finds its series with two map lookups (server,
  * then tool) and adds to numbers; what prom-client would have shown is built at scrape time, the
  * same samples under the same names.
  *
@@ -18,8 +17,8 @@
 import type { CallOutcome } from '../hooks/call-outcome.js';
 import type { Frontend } from '../hooks/types.js';
 
-export const FRONTENDS = ['rest', 'streamable-http', 'sse', 'stdio'] as const satisfies readonly Frontend[];
-export const OUTCOMES = ['ok', 'tool_error', 'error', 'cancelled'] as const satisfies readonly CallOutcome[];
+const FRONTENDS = ['rest', 'streamable-http', 'sse', 'stdio'] as const satisfies readonly Frontend[];
+const OUTCOMES = ['ok', 'tool_error', 'error', 'cancelled'] as const satisfies readonly CallOutcome[];
 
 const FRONTEND_INDEX: Readonly<Record<Frontend, number>> = { rest: 0, 'streamable-http': 1, sse: 2, stdio: 3 };
 const OUTCOME_INDEX: Readonly<Record<CallOutcome, number>> = { ok: 0, tool_error: 1, error: 2, cancelled: 3 };
@@ -41,14 +40,13 @@ export interface HistogramSample {
 class ToolSeries {
   /** Index `frontend * OUTCOMES.length + outcome`. */
   readonly counts = new Float64Array(FRONTENDS.length * OUTCOMES.length);
-  readonly durations: Array<DurationSeries | undefined> = [undefined, undefined, undefined, undefined];
+  readonly durations: Array<DurationSeries | undefined> = OUTCOMES.map(() => undefined);
 }
 
 class DurationSeries {
-  /** Calls per bucket, not cumulative; the last slot holds those above every bound (`+Inf`). */
+  /** Calls per bucket, not cumulative; the last slot holds those above every bound (`+Inf`). Their total is the count. */
   readonly buckets: Float64Array;
   sum = 0;
-  count = 0;
 
   constructor(bounds: readonly number[]) {
     this.buckets = new Float64Array(bounds.length + 1);
@@ -87,7 +85,6 @@ export class CallSeries {
     while (bucket < bounds.length && seconds > bounds[bucket]!) bucket += 1;
     durations.buckets[bucket] = durations.buckets[bucket]! + 1;
     durations.sum += seconds;
-    durations.count += 1;
   }
 
   /** Forgets every call (`Registry.resetMetrics()`). */
@@ -118,13 +115,12 @@ export class CallSeries {
           if (durations === undefined) continue;
           const labels = { server, tool, outcome: OUTCOMES[outcome]! };
           let cumulative = 0;
-          for (let bucket = 0; bucket < this.bounds.length; bucket += 1) {
+          for (let bucket = 0; bucket <= this.bounds.length; bucket += 1) {
             cumulative += durations.buckets[bucket]!;
-            yield { metricName: `${name}_bucket`, labels: { le: this.bounds[bucket]!, ...labels }, value: cumulative };
+            yield { metricName: `${name}_bucket`, labels: { le: this.bounds[bucket] ?? '+Inf', ...labels }, value: cumulative };
           }
-          yield { metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels }, value: durations.count };
           yield { metricName: `${name}_sum`, labels, value: durations.sum };
-          yield { metricName: `${name}_count`, labels, value: durations.count };
+          yield { metricName: `${name}_count`, labels, value: cumulative };
         }
       }
     }
