@@ -7,6 +7,7 @@
  * @module
  */
 import { Hono, type Context } from 'hono';
+import { answersEveryRequest } from '../http/remembering-router.js';
 import { remoteAddressOf } from '../http/remote-address.js';
 import { AGGREGATE_SERVER, type Bridge } from './bridge.js';
 import { jsonRpcHttpError } from './http-answers.js';
@@ -34,9 +35,8 @@ export function mcpRoutes(options: McpRoutesOptions): Hono {
   const endpointOptions = { bridge, maxBodyBytes: options.maxBodyBytes };
 
   const mount = (prefix: string, serverOf: (param: string | undefined) => string | undefined): void => {
-    const withServer =
-      (serve: (request: Request, server: string, address: string | undefined) => Response | Promise<Response>) =>
-      (c: Context) => {
+    const withServer = (serve: (request: Request, server: string, address: string | undefined) => Response | Promise<Response>) =>
+      answersEveryRequest((c: Context) => {
         for (const check of checks) {
           const refusal = check(c);
           if (refusal !== undefined) return refusal;
@@ -46,7 +46,7 @@ export function mcpRoutes(options: McpRoutesOptions): Hono {
           return jsonRpcHttpError(404, JsonRpcErrorCode.ServerError, `no MCP server named "${c.req.param('server')}"`);
         }
         return serve(c.req.raw, server, remoteAddressOf(c));
-      };
+      });
     app.all(`${prefix}/mcp`, withServer((request, server, address) => serveStreamableHttp(request, server, endpointOptions, address)));
     app.get(`${prefix}/sse`, withServer((_request, server, address) => openSseSession(server, endpointOptions, address)));
     app.post(`${prefix}/messages`, withServer((request, server) => postSseMessage(request, server, endpointOptions)));

@@ -30,6 +30,7 @@ import {
   type WebStandardStreamableHTTPServerTransportOptions,
 } from '@modelcontextprotocol/server';
 import { copyWith } from '../copy-with.js';
+import { namingRequestId } from '../http/request-id.js';
 import { InFlightMap } from '../in-flight-map.js';
 import type { BoundedEventStore } from './event-store.js';
 import { jsonRpcHttpError } from './http-answers.js';
@@ -130,6 +131,7 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
       this.waiting.set(
         message.id,
         new PendingAnswer(message.id, resolve, {
+          request,
           sessionId: this.sessionId!,
           keepAliveMs: this.keepAliveMs,
           store: this.store,
@@ -166,6 +168,8 @@ export class SessionHttpTransport extends WebStandardStreamableHTTPServerTranspo
 }
 
 interface PendingAnswerHost {
+  /** The HTTP request the answer is for. */
+  request: Request;
   sessionId: string;
   keepAliveMs: number;
   store: BoundedEventStore;
@@ -201,7 +205,7 @@ class PendingAnswer {
       clearTimeout(this.quiet);
       const resolve = this.resolve;
       this.resolve = undefined;
-      resolve(new Response(JSON.stringify(message), { status: 200, headers: { 'content-type': 'application/json', 'mcp-session-id': this.host.sessionId } }));
+      resolve(namingRequestId(this.host.request, JSON.stringify(message), 200, { 'content-type': 'application/json', 'mcp-session-id': this.host.sessionId }));
       return;
     }
     const streamId = this.becomeStream();

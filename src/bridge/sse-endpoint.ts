@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import { namingRequestId } from '../http/request-id.js';
 import type { Bridge } from './bridge.js';
 import { jsonRpcHttpError, readJsonRpcBody, refusedSession, unknownSession } from './http-answers.js';
 import { isStrictRequest, JsonRpcErrorCode } from './json-rpc.js';
@@ -45,7 +46,7 @@ export function postSseMessage(request: Request, server: string, options: SseEnd
       return jsonRpcHttpError(400, JsonRpcErrorCode.InvalidRequest, 'Bad Request: the request body is not a valid JSON-RPC message, nor a non-empty batch of them');
     }
     entry.transport.receive(messages);
-    return new Response('Accepted', { status: 202, headers: { 'content-type': 'text/plain' } });
+    return namingRequestId(request, 'Accepted', 202, { 'content-type': 'text/plain' });
   });
 }
 

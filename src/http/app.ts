@@ -3,15 +3,15 @@
  * `Request`/`Response`, so the same app runs under Node's HTTP server, in tests through
  * `app.request()`, and inside a library user's own server.
  *
- * Order of the layers, outermost first: the root path a reverse proxy adds is stripped; the
- * request id (so every answer carries one), with the refusal of new requests while the gateway
- * stops; CORS (so every answer, errors and 401s included, carries its headers); the API key; then health
- * and metrics routes at the root, the per-caller concurrency limit, the MCP endpoints, and the
- * REST frontend at the path prefix.
+ * Order of the layers, outermost first: the request id (so every answer carries one), with the
+ * refusal of new requests while the gateway stops, around the app's `fetch`; the root path a
+ * reverse proxy adds is stripped; CORS (so every answer, errors and 401s included, carries its
+ * headers); the API key; then health and metrics routes at the root, the per-caller concurrency
+ * limit, the MCP endpoints, and the REST frontend at the path prefix.
  *
  * @module
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { getPath } from 'hono/utils/url';
 import type { Bridge } from '../bridge/bridge.js';
@@ -29,7 +29,7 @@ import { concurrencyLimit } from './concurrency-limit.js';
 import { dnsRebindingCheck } from './dns-rebinding.js';
 import { HEALTH_PATHS, healthRoutes } from './health.js';
 import { RememberingRouter } from './remembering-router.js';
-import { requestIdMiddleware } from './request-id.js';
+import { answerWithRequestIds } from './request-id.js';
 
 export interface AppContext {
   config: Pick<GatewayConfig, 'mode' | 'info' | 'host'>;
@@ -57,13 +57,11 @@ export function createApp(context: AppContext): Hono {
   const { metrics } = context;
   const app = new Hono({ getPath: rootPathStripper(rest.rootPath), router: new RememberingRouter() });
 
-  app.use(
-    requestIdMiddleware({
-      logger: context.logger,
-      refuse: (c) => (context.stopping() ? shuttingDown(c) : undefined),
-      ...(metrics ? { onResponse: (status: number) => metrics.responded(status) } : {}),
-    }),
-  );
+  answerWithRequestIds(app, {
+    logger: context.logger,
+    refuse: () => (context.stopping() ? shuttingDown() : undefined),
+    ...(metrics ? { onResponse: (status: number) => metrics.responded(status) } : {}),
+  });
   if (corsSettings.allowOrigins.length > 0) app.use(corsMiddleware(corsSettings.allowOrigins));
   // Health stays open for orchestrators, and metrics when asked (`--metrics-public`). Strict mode
   // guards everything else, unknown paths included; otherwise the REST routes guard what reaches
@@ -100,7 +98,7 @@ export function createApp(context: AppContext): Hono {
     return target === undefined ? c.json({ detail: 'Not Found' }, 404) : c.redirect(`${rest.rootPath}${target}`);
   });
   app.onError((error, c) => {
-    if (error instanceof GatewayError) return gatewayErrorAnswer(c, error);
+    if (error instanceof GatewayError) return gatewayErrorAnswer(error);
     // A bug of ours: log it with its stack, answer without leaking internals.
     context.logger.error({ err: error, path: c.req.path }, 'unhandled error in a route');
     return c.json({ detail: { message: 'Internal Server Error' } }, 500);
@@ -109,18 +107,17 @@ export function createApp(context: AppContext): Hono {
 }
 
 /** A refusal or failure the gateway names: its status, `Retry-After` when it has one, and `{detail: {message, code}}`. */
-function gatewayErrorAnswer(c: Context, error: GatewayError): Response {
-  if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
-  return c.json({ detail: { message: error.message, code: error.code } }, error.status as 500);
+function gatewayErrorAnswer(error: GatewayError, headers: Record<string, string> = {}): Response {
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  return Response.json({ detail: { message: error.message, code: error.code } }, { status: error.status, headers });
 }
 
 /** 503 with `Connection: close` for what arrives once the gateway is stopping, so clients go elsewhere. */
-function shuttingDown(c: Context): Response {
-  c.header('Connection', 'close');
-  return gatewayErrorAnswer(
-    c,
-    new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', { retryAfterSeconds: 5 }),
-  );
+function shuttingDown(): Response {
+  const error = new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; retry in a moment (another instance, or this one once restarted)', {
+    retryAfterSeconds: 5,
+  });
+  return gatewayErrorAnswer(error, { connection: 'close' });
 }
 
 /**

@@ -4,9 +4,19 @@
  * in the `X-Request-Id` response header, kept with the request object (where the frontends read
  * it for the hooks' context, the MCP SDK's transports included), and logged with the request.
  *
- * Both are done beside the web `Request` and `Response` rather than in their headers: the Node
- * adapter keeps those headers as plain objects until someone touches them, and a `Headers`
- * object made for one more header cost a busy gateway a few per cent of its CPU per call.
+ * Done around the app's `fetch` rather than as a Hono middleware (decision 68): Hono calls a
+ * route's handler directly when it is the only one a request matches, and through an async
+ * chain (a frame, a promise and a closure per layer) when there are more; an app-wide
+ * middleware made every request take the chain.
+ *
+ * Both the id and its header are kept beside the web `Request` and `Response` rather than in
+ * their headers: the Node adapter keeps those headers as plain objects until someone touches
+ * them, and a `Headers` object made for one more header cost a busy gateway a few per cent of
+ * its CPU per call. The id rides on the request object itself, not in a `WeakMap` (whose entries
+ * every scavenge must revisit). Under Node's server, an answer made for one request names the id
+ * among its own headers ({@link namingRequestId}); others get it on Node's outgoing message once
+ * they are made. Setting it there first would make Node merge every header of the answer one by
+ * one, which is why the hot answers name it themselves.
  *
  * With `--log-level debug`, one access line per request: method, path, status, duration, id.
  * Not at `info`: the line costs a synchronous write per request, which a busy gateway should not
@@ -16,7 +26,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Hono } from 'hono';
+import { getPath } from 'hono/utils/url';
 import type { Logger } from '../log/logger.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -24,11 +35,31 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** What a caller's id may look like: short, printable, no spaces, nothing a log reader could mistake. */
 const saneRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
-const requestIds = new WeakMap<Request, string>();
+/** Where a request keeps its id. */
+const REQUEST_ID = Symbol('mcpgate.requestId');
+/** Marks an answer whose own headers name its request's id. */
+const NAMES_REQUEST_ID = Symbol('mcpgate.namesRequestId');
 
-/** The request's id, as the middleware set it (undefined for a request that did not pass it). */
+type WithRequestId = { [REQUEST_ID]?: string };
+type NamingRequestId = { [NAMES_REQUEST_ID]?: true };
+
+/** The request's id, as given when the app answered it (undefined for a request that did not pass there). */
 export function httpRequestIdOf(request: Request): string | undefined {
-  return requestIds.get(request);
+  return (request as WithRequestId)[REQUEST_ID];
+}
+
+/**
+ * `headers` with the id of the request they answer added, and the answer made from them: made
+ * this way, a busy answer's headers go to Node's server in one piece. `headers` must be the
+ * caller's own object (it is added to).
+ */
+export function namingRequestId(request: Request, body: string | null, status: number, headers: Record<string, string>): Response {
+  const id = httpRequestIdOf(request);
+  if (id === undefined) return new Response(body, { status, headers });
+  headers[REQUEST_ID_HEADER] = id;
+  const response = new Response(body, { status, headers });
+  (response as NamingRequestId)[NAMES_REQUEST_ID] = true;
+  return response;
 }
 
 export interface RequestIdOptions {
@@ -37,38 +68,48 @@ export interface RequestIdOptions {
   onResponse?: (status: number) => void;
   /**
    * Asked once the request has its id: an answer it returns is the request's answer (the
-   * gateway's refusal while it stops), counted and logged like any. Here rather than in a
-   * middleware of its own: every request passes here, and each middleware layer costs a request
-   * an async step of Hono's.
+   * gateway's refusal while it stops), counted and logged like any.
    */
-  refuse?: (c: Context) => Response | undefined;
+  refuse?: () => Response | undefined;
 }
 
-export function requestIdMiddleware(options: RequestIdOptions): MiddlewareHandler {
+type Fetch = Hono['fetch'];
+
+/**
+ * Makes `app.fetch` (and with it `app.request()`, and the server given `app.fetch`) give every
+ * request its id before the app sees it. An app mounted into another one with `route()` brings
+ * its routes only: the outer app's `fetch` is the one that runs.
+ */
+export function answerWithRequestIds(app: Hono, options: RequestIdOptions): void {
+  app.fetch = requestIdFetch(app.fetch, options);
+}
+
+function requestIdFetch(dispatch: Fetch, options: RequestIdOptions): Fetch {
   const { logger, onResponse, refuse } = options;
   const accessLog = logger.isLevelEnabled('debug');
   // Not an async function (decision 64): every request passes here.
-  return (c, next) => {
+  return (request, env, executionContext) => {
     const start = accessLog ? performance.now() : 0;
-    const given = c.req.header(REQUEST_ID_HEADER);
-    const id = given !== undefined && saneRequestId.test(given) ? given : randomUUID();
-    requestIds.set(c.req.raw, id);
+    const given = request.headers.get(REQUEST_ID_HEADER);
+    const id = given !== null && saneRequestId.test(given) ? given : randomUUID();
+    (request as WithRequestId)[REQUEST_ID] = id;
     // Under Node's server the header goes on the outgoing message, where Node adds it to the
     // head it writes; elsewhere (`app.request()`, another runtime) on the web response.
-    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    outgoing?.setHeader(REQUEST_ID_HEADER, id);
-    const refusal = refuse?.(c);
-    if (refusal !== undefined) c.res = refusal;
-    const answered = refusal === undefined ? next() : Promise.resolve();
-    if (outgoing && !accessLog && !onResponse) return answered;
-    return answered.then(() => {
-      if (!outgoing) setHeader(c.res, REQUEST_ID_HEADER, id);
-      onResponse?.(c.res.status);
+    const outgoing = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    const answered = (response: Response): Response => {
+      if ((response as NamingRequestId)[NAMES_REQUEST_ID] !== true) {
+        if (!outgoing) setHeader(response, REQUEST_ID_HEADER, id);
+        else if (!outgoing.headersSent) outgoing.setHeader(REQUEST_ID_HEADER, id);
+      }
+      onResponse?.(response.status);
       if (accessLog) {
         const durationMs = Math.round((performance.now() - start) * 1000) / 1000;
-        logger.debug({ requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, durationMs }, 'request');
+        logger.debug({ requestId: id, method: request.method, path: getPath(request), status: response.status, durationMs }, 'request');
       }
-    });
+      return response;
+    };
+    const answer = refuse?.() ?? dispatch(request, env, executionContext);
+    return answer instanceof Promise ? answer.then(answered) : answered(answer);
   };
 }
 

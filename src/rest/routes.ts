@@ -15,6 +15,7 @@ import type { ApiKeyCheck } from '../http/auth.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { HttpSettings } from '../config/http-defaults.js';
 import { docsAsset, docsPageHtml } from '../http/docs-ui.js';
+import { answersEveryRequest } from '../http/remembering-router.js';
 import type { HookRunner } from '../hooks/hook-runner.js';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -76,10 +77,10 @@ type UpstreamHandler = (c: Context, upstream: Upstream) => Response | Promise<Re
 /** Runs `handler` with the upstream the request names, or answers 404 when there is none. */
 function withUpstream(upstreamOf: (c: Context) => Upstream | undefined) {
   return (handler: UpstreamHandler) =>
-    (c: Context): Response | Promise<Response> => {
+    answersEveryRequest((c: Context): Response | Promise<Response> => {
       const upstream = upstreamOf(c);
       return upstream ? handler(c, upstream) : respond(c, notFound);
-    };
+    });
 }
 
 /** `openapi.json`, the Swagger UI page and its assets under `base`. */
@@ -109,10 +110,10 @@ function serverRoutes(
   authorize: ApiKeyCheck | undefined,
 ): void {
   const on = withUpstream(upstreamOf);
-  const guarded =
-    (handler: UpstreamHandler) =>
-    (c: Context): Response | Promise<Response> =>
-      authorize?.(c) ?? on(handler)(c);
+  const guarded = (handler: UpstreamHandler) => {
+    const served = on(handler);
+    return answersEveryRequest((c: Context): Response | Promise<Response> => authorize?.(c) ?? served(c));
+  };
 
   if (settings.rest.resourcesAndPrompts) {
     app.get(`${base}/resources`, guarded(handleListResources));
