@@ -1,6 +1,6 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { MAX_REMEMBERED_PATHS, RememberingRouter } from '../../src/http/remembering-router.js';
+import { answersEveryRequest, MAX_REMEMBERED_PATHS, RememberingRouter } from '../../src/http/remembering-router.js';
 
 function app() {
   const hono = new Hono({ router: new RememberingRouter() });
@@ -49,5 +49,39 @@ describe('RememberingRouter', () => {
     router.add('GET', '/a', 'exact');
     const handlers = router.match('GET', '/a')[0].map(([handler]) => handler);
     expect(handlers).toEqual(['named', 'exact']);
+  });
+
+  it('leaves out what is matched after a handler that answers every request, and keeps what comes before it', async () => {
+    const hono = new Hono({ router: new RememberingRouter() });
+    const seen: string[] = [];
+    hono.use('*', async (_c, next) => {
+      seen.push('middleware');
+      await next();
+    });
+    const mcp = answersEveryRequest((c: Context) => c.text('mcp'));
+    hono.all('/mcp', mcp);
+    hono.post('/:tool', (c) => c.text(`tool ${c.req.param('tool')}`));
+    const router = hono.router as RememberingRouter<[unknown, unknown]>;
+
+    for (let round = 0; round < 2; round++) {
+      expect(router.match('POST', '/mcp')[0].map(([[handler]]) => handler)).toHaveLength(2);
+      expect(router.match('POST', '/mcp')[0][1]![0][0]).toBe(mcp);
+      expect(await (await hono.request('/mcp', { method: 'POST' })).text()).toBe('mcp');
+      // Another path of the later route still reaches it.
+      expect(await (await hono.request('/echo', { method: 'POST' })).text()).toBe('tool echo');
+    }
+    expect(seen).toEqual(['middleware', 'middleware', 'middleware', 'middleware']);
+
+    // Alone, the answering handler is what the router answers: Hono calls it directly.
+    const bare = new Hono({ router: new RememberingRouter() });
+    bare.all('/mcp', mcp);
+    bare.post('/:tool', (c) => c.text('tool'));
+    expect((bare.router as RememberingRouter<[unknown, unknown]>).match('POST', '/mcp')[0].map(([[handler]]) => handler)).toEqual([mcp]);
+    expect(await (await bare.request('/mcp', { method: 'POST' })).text()).toBe('mcp');
+    // An unmarked handler keeps the trie's whole answer.
+    const unmarked = new Hono({ router: new RememberingRouter() });
+    unmarked.all('/mcp', (c) => c.text('mcp'));
+    unmarked.post('/:tool', (c) => c.text('tool'));
+    expect((unmarked.router as RememberingRouter<[unknown, unknown]>).match('POST', '/mcp')[0]).toHaveLength(2);
   });
 });

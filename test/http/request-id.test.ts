@@ -4,6 +4,7 @@
  * debug access log names it.
  */
 import { describe, expect, it } from 'vitest';
+import { answerOf, abortable, initializeRequest, postMcp, SseReader } from '../bridge/raw-mcp.js';
 import type { Hook, HookContext } from '../../src/hooks/types.js';
 import { stdioConfig } from '../helpers/fixtures.js';
 import { post, startRestGateway } from '../rest/rest-gateway.js';
@@ -104,5 +105,56 @@ describe('request ids', () => {
     expect(modern.headers.get('x-request-id')).toBe('modern-9');
     expect(await modern.text()).toContain('"y"');
     expect(recorder.calls.at(-1)!.requestId).toBe('modern-9');
+  });
+
+  it('the answers that name their id themselves (a JSON answer on a session, a POST to /sse) carry it once, the caller\'s or a new one', async () => {
+    const recorder = contextRecorder();
+    const { url, records } = await startRestGateway([stdioConfig()], {}, undefined, [recorder.hook]);
+
+    // A session's call answered with JSON: the caller's id, then a new one, each the only value.
+    const init = await postMcp(`${url}/mcp`, initializeRequest('init'));
+    const session = init.headers.get('mcp-session-id')!;
+    await answerOf(init, 'init');
+    const sessionHeaders = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
+    await (await postMcp(`${url}/mcp`, { jsonrpc: '2.0', method: 'notifications/initialized' }, sessionHeaders)).text();
+    const call = (id: number, headers: Record<string, string> = {}) =>
+      postMcp(`${url}/mcp`, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message: `m${id}` } } }, { ...sessionHeaders, ...headers });
+    const given = await call(2, { 'x-request-id': 'call-2' });
+    expect(given.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(given.headers.get('x-request-id')).toBe('call-2');
+    expect((await answerOf(given, 2)).result).toBeDefined();
+    expect(recorder.calls.at(-1)!.requestId).toBe('call-2');
+    const fresh = await call(3, { 'x-request-id': 'not sane' });
+    const freshId = fresh.headers.get('x-request-id')!;
+    expect(freshId).toMatch(uuid);
+    await answerOf(fresh, 3);
+    expect(recorder.calls.at(-1)!.requestId).toBe(freshId);
+    expect(records.find((record) => record.requestId === freshId)).toMatchObject({ msg: 'request', method: 'POST', path: '/mcp', status: 200 });
+
+    // The legacy SSE endpoint: the 202 of each POST names the id of that POST.
+    const stream = await fetch(`${url}/sse`, { headers: { accept: 'text/event-stream' }, signal: abortable() });
+    expect(stream.headers.get('x-request-id')).toMatch(uuid);
+    const events = new SseReader(stream.body!);
+    const endpoint = await events.next();
+    expect(endpoint?.event).toBe('endpoint');
+    const messages = new URL(endpoint!.data, url).href;
+    const posted = await postMcp(messages, initializeRequest('sse-init'), { 'x-request-id': 'sse-post-1' });
+    expect(posted.status).toBe(202);
+    expect(posted.headers.get('x-request-id')).toBe('sse-post-1');
+    await posted.text();
+    await events.messageWithId('sse-init');
+    const unnamed = await postMcp(messages, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    expect(unnamed.status).toBe(202);
+    expect(unnamed.headers.get('x-request-id')).toMatch(uuid);
+    await events.cancel();
+  });
+
+  it('through app.request(), without Node\'s server, the id is set on the web answer', async () => {
+    const { gateway } = await startRestGateway([stdioConfig()]);
+    const health = await gateway.app.request('/healthz');
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-request-id')).toMatch(uuid);
+    const named = await gateway.app.request('/healthz', { headers: { 'x-request-id': 'local-1' } });
+    expect(named.headers.get('x-request-id')).toBe('local-1');
   });
 });
