@@ -3,18 +3,20 @@
  * The `mcpgate` executable. The only place that touches `process.exit` and signal handlers.
  *
  * A plain `env node` line: `env -S` (to pass V8 flags here) is missing from BusyBox, so the
- * command would not start on Alpine. The heap settings (`heap-growth.ts`,
- * `young-generation.ts`) are made before the rest of the program loads: the program is imported
- * only after them, dynamically (static imports are all parsed before any of them runs, and
- * parsing alone grows the young generation to its full size).
+ * command would not start on Alpine. The heap settings (`heap-growth.ts`, `young-generation.ts`,
+ * `main-thread-scavenge.ts`) are made before the rest of the program loads: the program is
+ * imported only after them, dynamically (static imports are all parsed before any of them runs,
+ * and parsing alone grows the young generation to its full size).
  *
  * @module
  */
 import { boundHeapGrowth } from './heap-growth.js';
+import { scavengeOnMainThread } from './main-thread-scavenge.js';
 import { holdYoungGeneration } from './young-generation.js';
 
 boundHeapGrowth();
 holdYoungGeneration();
+scavengeOnMainThread();
 const { main } = await import('./main.js');
 
 main(process.argv.slice(2), {

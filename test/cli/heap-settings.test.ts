@@ -1,7 +1,8 @@
 /**
  * The executable's heap settings, read off the real command's `/metrics` (prom-client's heap
  * space gauges) while it serves the bundled demo server under calls: the young generation stays
- * at its cap, and the process owner's `--max-semi-space-size` wins over it.
+ * at its cap, and the process owner's `--max-semi-space-size` wins over it. Scavenges run on the
+ * main thread, as V8's own trace of them shows, unless the owner gives `--parallel-scavenge`.
  */
 import { describe, expect, it } from 'vitest';
 import { YOUNG_GENERATION_CAP_BYTES } from '../../src/cli/young-generation.js';
@@ -35,8 +36,8 @@ async function largestYoungGenerationUnderCalls(baseUrl: string): Promise<number
   return largest;
 }
 
-async function servedDemo(owner: object, env = baseEnv()): Promise<{ cli: CliProcess; url: string }> {
-  const cli = startCli(['--port', '0'], { owner, env });
+async function servedDemo(owner: object, env = baseEnv(), nodeArgs: string[] = []): Promise<{ cli: CliProcess; url: string }> {
+  const cli = startCli(['--port', '0'], { owner, env, nodeArgs });
   const url = await cli.waitForListening();
   await pollReadyz(url);
   return { cli, url };
@@ -54,5 +55,33 @@ describe('heap settings of the executable', () => {
     const { cli, url } = await servedDemo(task, baseEnv({ NODE_OPTIONS: '--max-semi-space-size=16' }));
     expect(await largestYoungGenerationUnderCalls(url)).toBeGreaterThan(YOUNG_GENERATION_CAP_BYTES);
     await stopCleanly(cli);
+  });
+
+  /**
+   * Scavenges while serving calls, and the tasks they ran in: V8's `--trace-gc` writes a line per
+   * scavenge (`: Scavenge`), and `--trace-parallel-scavenge` a line per task of each
+   * (`scavenge[…]`). Counted from the point the gateway serves, past start-up.
+   */
+  async function scavengesUnderCalls(owner: object, nodeArgs: string[]): Promise<{ scavenges: number; tasks: number }> {
+    const { cli, url } = await servedDemo(owner, baseEnv(), ['--trace-gc', '--trace-parallel-scavenge', ...nodeArgs]);
+    const serving = cli.stdout.length;
+    await largestYoungGenerationUnderCalls(url);
+    // Stopped as `stopCleanly` does, but the trace is on stdout.
+    cli.signal('SIGTERM');
+    expect((await cli.waitForExit(15_000)).code, cli.transcript()).toBe(0);
+    const trace = cli.stdout.slice(serving);
+    return { scavenges: trace.match(/: Scavenge\b/g)?.length ?? 0, tasks: trace.match(/ scavenge\[/g)?.length ?? 0 };
+  }
+
+  it('scavenges on the main thread alone: one task per scavenge', async ({ task }) => {
+    const { scavenges, tasks } = await scavengesUnderCalls(task, []);
+    expect(scavenges).toBeGreaterThan(5);
+    expect(tasks).toBe(scavenges);
+  });
+
+  it('gives V8 its parallel scavenges back when the owner sets --parallel-scavenge', async ({ task }) => {
+    const { scavenges, tasks } = await scavengesUnderCalls(task, ['--parallel-scavenge']);
+    expect(scavenges).toBeGreaterThan(5);
+    expect(tasks).toBeGreaterThan(scavenges);
   });
 });

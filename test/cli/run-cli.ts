@@ -50,6 +50,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Who started it, for {@link killLeftovers} (normally the test's `task`). */
   owner?: object;
+  /** Options for node itself (V8 flags), before the command's own arguments. */
+  nodeArgs?: readonly string[];
 }
 
 /** Variables the tests give meaning to: removed from the CLI's default environment so results do not depend on the caller's shell. */
@@ -122,7 +124,7 @@ export class CliProcess {
   constructor(args: readonly string[], options: StartOptions = {}) {
     this.args = args;
     this.owner = options.owner;
-    this.child = spawn(process.execPath, ['--import', tsxLoaderUrl, binPath, ...args], {
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', tsxLoaderUrl, binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: options.env ?? baseEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
