@@ -8,7 +8,7 @@
  * decision 65), so the tasks spend more on starting, stealing work from one another and meeting
  * at the end than they save, and on a machine whose other cores are busy (the servers, the
  * clients) they wait their turn. Measured with the builds side by side under load: gateway CPU
- * per call 7–9% lower on the MCP endpoints, peak RSS the same (decision 69).
+ * per call 1–9% lower on the MCP endpoints, peak RSS the same (decision 69).
  *
  * V8 reads the flag at each scavenge, so it can be set here, before the program loads. The
  * process owner's flag wins: `--parallel-scavenge` on node's command line gives V8's default back.
