@@ -84,8 +84,6 @@ function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: 
   return !('method' in message) && ('result' in message || 'error' in message);
 }
 
-/** Keys a request id so that the string "1" and the number 1 stay distinct. */
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -49,7 +49,7 @@ import {
 } from '../config/host-names.js';
 import { GatewayError } from '../errors.js';
 
-export interface DnsRebindingGuardOptions {
+export interface DnsRebindingCheckOptions {
   /** The address the gateway listens on (`--host`). */
   bindHost: string;
   /** Extra accepted `Host` values (`--allowed-hosts`); `*` turns the Host check off. */
@@ -72,7 +72,7 @@ type Check = (c: Context, host: string) => string | undefined;
  *
  * @throws GatewayError CONFIG_INVALID when an `allowedHosts` entry is not `host[:port]` or `*`.
  */
-export function dnsRebindingCheck(options: DnsRebindingGuardOptions): (c: Context) => Response | undefined {
+export function dnsRebindingCheck(options: DnsRebindingCheckOptions): (c: Context) => Response | undefined {
   const checkHost = hostCheck(options);
   const checkOrigin = originCheck(options.allowedOrigins);
   return (c) => {
@@ -84,7 +84,7 @@ export function dnsRebindingCheck(options: DnsRebindingGuardOptions): (c: Contex
   };
 }
 
-function hostCheck({ bindHost, allowedHosts }: DnsRebindingGuardOptions): Check {
+function hostCheck({ bindHost, allowedHosts }: DnsRebindingCheckOptions): Check {
   for (const entry of allowedHosts) {
     const problem = allowedHostProblem(entry);
     if (problem !== undefined) throw new GatewayError('CONFIG_INVALID', `allowedHosts: ${problem}`);

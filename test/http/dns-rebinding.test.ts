@@ -4,10 +4,10 @@
  */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { dnsRebindingCheck, type DnsRebindingGuardOptions } from '../../src/http/dns-rebinding.js';
+import { dnsRebindingCheck, type DnsRebindingCheckOptions } from '../../src/http/dns-rebinding.js';
 import { GatewayError } from '../../src/errors.js';
 
-function appWith(options: Partial<DnsRebindingGuardOptions> = {}): Hono {
+function appWith(options: Partial<DnsRebindingCheckOptions> = {}): Hono {
   const app = new Hono();
   const check = dnsRebindingCheck({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], ...options });
   app.post('/mcp', (c) => check(c) ?? c.json({ ok: true }));
